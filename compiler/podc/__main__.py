@@ -1,0 +1,3 @@
+from podc.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,275 @@
+"""Loading YAML into positioned trees. The only module that imports ruamel.yaml.
+
+It composes documents with ruamel's C parser (fast; positions on every node) and builds
+:mod:`podc.tree` nodes itself, so it can:
+
+* report duplicate keys (with the first definition), unknown tags and syntax errors at
+  file:line:col, all together;
+* bound what a hostile file can cost: file size, nesting depth, and the number of nodes after
+  alias expansion (a "billion laughs" file is stopped early);
+* read the merge directives (``!replace``, ``!delete``, ``$patch``) in one place.
+
+Kubernetes and podc only need JSON-like data, so timestamps and binary stay strings as written.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from podc.errors import Diagnostics, PodcError, Pos
+from podc.tree import MapNode, Node, Origin, ScalarNode, SeqNode, take_map_directive, take_seq_directive
+
+__all__ = ["Limits", "load_file", "load_text", "load_single", "read_text"]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_bytes: int = 32 * 1024 * 1024
+    max_depth: int = 100
+    max_nodes: int = 2_000_000
+
+
+DEFAULT_LIMITS = Limits()
+
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+}
+_AS_TEXT_TAGS = {_STR, "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"}
+_DIRECTIVE_TAGS = {"!replace": "replace", "!delete": "delete"}
+
+
+class _TooBig(Exception):
+    def __init__(self, message: str, pos: Pos, hint: str):
+        self.message, self.pos, self.hint = message, pos, hint
+
+
+_yaml_instance = None
+
+
+def _yaml():
+    global _yaml_instance
+    if _yaml_instance is None:
+        from ruamel.yaml import YAML
+
+        try:
+            _yaml_instance = YAML(typ="safe", pure=False)
+        except Exception:  # no C extension on this interpreter
+            _yaml_instance = YAML(typ="safe", pure=True)
+    return _yaml_instance
+
+
+def read_text(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> str:
+    """Read a UTF-8 file, with a located error for missing, oversized or undecodable files."""
+    name = os.fspath(path)
+    try:
+        size = os.path.getsize(name)
+        if size > limits.max_bytes:
+            raise PodcError.single("input.too-large", f"file is {size} bytes; podc reads at most {limits.max_bytes}",
+                                   Pos(name), hint="split the file, or check you named the right one")
+        with open(name, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        raise PodcError.single("input.missing-file", "file not found", Pos(name),
+                               hint="check the path; relative paths are resolved from the file that names them") from None
+    except IsADirectoryError:
+        raise PodcError.single("input.not-a-file", "expected a file, found a directory", Pos(name)) from None
+    except PermissionError:
+        raise PodcError.single("input.unreadable", "permission denied", Pos(name)) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        raise PodcError.single("input.encoding", "file is not valid UTF-8", Pos(name, line, col),
+                               hint="save the file as UTF-8") from None
+
+
+def load_file(path: str | os.PathLike, layer: str | None = None, limits: Limits = DEFAULT_LIMITS) -> list[Node]:
+    """All documents of a YAML (or JSON) file as positioned trees."""
+    name = os.fspath(path)
+    return load_text(read_text(name, limits), name, layer=layer, limits=limits)
+
+
+def load_single(path: str | os.PathLike, layer: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Node:
+    """A file that must hold exactly one document (an empty file is an empty mapping)."""
+    name = os.fspath(path)
+    docs = load_file(name, layer=layer, limits=limits)
+    if not docs:
+        return MapNode({}, Origin(layer or name, Pos(name, 1, 1)))
+    if len(docs) > 1:
+        second = docs[1].origin.pos
+        raise PodcError.single("yaml.multiple-documents", f"expected one YAML document, found {len(docs)}",
+                               second, hint="remove the '---' separator, or split the documents into files")
+    return docs[0]
+
+
+def load_text(text: str, filename: str = "<string>", layer: str | None = None,
+              limits: Limits = DEFAULT_LIMITS) -> list[Node]:
+    """All documents in ``text``. Raises :class:`PodcError` listing every problem found."""
+    if len(text) > limits.max_bytes:
+        raise PodcError.single("input.too-large", f"input is {len(text)} characters; podc reads at most {limits.max_bytes}",
+                               Pos(filename))
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    try:
+        composed = list(_yaml().compose_all(text))
+    except MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        pos = Pos(filename, mark.line + 1, mark.column + 1) if mark else Pos(filename)
+        problem = e.problem or e.context or "invalid YAML"
+        context = f" ({e.context})" if e.context and e.problem else ""
+        line_text = text.splitlines()[pos.line - 1] if 0 < pos.line <= text.count("\n") + 1 else ""
+        hint = "YAML indentation uses spaces, not tabs" if "\t" in line_text else _syntax_hint(problem)
+        raise PodcError.single("yaml.syntax", f"invalid YAML: {problem}{context}", pos, hint=hint) from None
+    except RecursionError:
+        raise PodcError.single("input.too-deep", "nesting is too deep to read", Pos(filename),
+                               hint=f"podc reads at most {limits.max_depth} levels") from None
+    except YAMLError as e:
+        raise PodcError.single("yaml.syntax", f"invalid YAML: {e}", Pos(filename)) from None
+
+    builder = _Builder(filename, layer or filename, limits)
+    docs: list[Node] = []
+    try:
+        for root in composed:
+            if root is None:
+                continue
+            docs.append(builder.build(root, 0))
+    except _TooBig as e:
+        builder.diags.add("input.too-large", e.message, e.pos, hint=e.hint)
+    builder.diags.raise_if_errors()
+    return docs
+
+
+class _Builder:
+    """Turns ruamel nodes into podc nodes, checking as it goes."""
+
+    def __init__(self, filename: str, layer: str, limits: Limits):
+        self.filename = filename
+        self.layer = layer
+        self.limits = limits
+        self.diags = Diagnostics()
+        self.count = 0
+        self.shared: dict[int, tuple[Node, int]] = {}  # alias target -> (node, size)
+
+    def pos(self, ynode) -> Pos:
+        m = ynode.start_mark
+        return Pos(self.filename, m.line + 1, m.column + 1)
+
+    def build(self, ynode, depth: int) -> Node:
+        key = id(ynode)
+        hit = self.shared.get(key)
+        if hit is not None:  # an alias: share the node, but count what it expands to
+            self._count(hit[1], ynode)
+            return hit[0]
+        if depth > self.limits.max_depth:
+            raise _TooBig(f"nesting deeper than {self.limits.max_depth} levels", self.pos(ynode),
+                          "flatten the structure; no Kubernetes object nests this deep")
+        before = self.count
+        node = self._build(ynode, depth)
+        self.shared[key] = (node, self.count - before)
+        return node
+
+    def _count(self, n: int, ynode) -> None:
+        self.count += n
+        if self.count > self.limits.max_nodes:
+            raise _TooBig(f"document expands to more than {self.limits.max_nodes} values", self.pos(ynode),
+                          "this looks like an alias bomb ('billion laughs'); podc stops reading it")
+
+    def _build(self, ynode, depth: int) -> Node:
+        from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+        self._count(1, ynode)
+        origin = Origin(self.layer, self.pos(ynode))
+        tag = ynode.tag
+        directive = _DIRECTIVE_TAGS.get(tag)
+        if isinstance(ynode, MappingNode):
+            if directive is None and tag != "tag:yaml.org,2002:map":
+                self._unknown_tag(ynode)
+            return self._mapping(ynode, origin, depth, directive)
+        if isinstance(ynode, SequenceNode):
+            if directive == "delete" or (directive is None and tag != "tag:yaml.org,2002:seq"):
+                self._unknown_tag(ynode)
+                directive = None
+            items = [self.build(item, depth + 1) for item in ynode.value]
+            items, seq_directive = take_seq_directive(items)
+            return SeqNode(items, origin, directive=directive or seq_directive)
+        if directive == "delete":
+            return ScalarNode(None, origin, directive="delete")
+        if directive == "replace":
+            self._unknown_tag(ynode, "!replace goes on a mapping or a list, not on a single value")
+            return ScalarNode(ynode.value, origin)
+        return ScalarNode(self._scalar(ynode), origin)
+
+    def _mapping(self, ynode, origin: Origin, depth: int, directive: str | None) -> MapNode:
+        items: dict[str, Node] = {}
+        key_pos: dict[str, Pos] = {}
+        merged: dict[str, Node] = {}
+        for ykey, yvalue in ynode.value:
+            kpos = self.pos(ykey)
+            if ykey.tag == _MERGE:  # YAML merge key: "<<: *defaults"
+                for source in _merge_sources(yvalue):
+                    value = self.build(source, depth + 1)
+                    if isinstance(value, MapNode):
+                        for k, v in value.items.items():
+                            merged.setdefault(k, v)
+                    else:
+                        self.diags.add("yaml.merge-key", "'<<' expects a mapping or a list of mappings", kpos)
+                continue
+            if not hasattr(ykey, "value") or isinstance(ykey.value, list):
+                self.diags.add("yaml.key-type", "mapping keys must be plain strings", kpos,
+                               hint="quote the key")
+                continue
+            key = str(ykey.value)
+            if key in items:
+                self.diags.add("yaml.duplicate-key", f"duplicate key {key!r}", kpos,
+                               related=[(key_pos[key], "first defined here")],
+                               hint="YAML keeps only one of them; remove or rename one")
+                continue
+            key_pos[key] = kpos
+            items[key] = self.build(yvalue, depth + 1)
+        for k, v in merged.items():
+            if k not in items:
+                items[k] = v
+                key_pos[k] = v.origin.pos
+        own_directive = take_map_directive(items, self.diags, origin.pos)
+        key_pos.pop("$patch", None)
+        return MapNode(items, origin, key_pos, directive=directive or own_directive)
+
+    def _scalar(self, ynode) -> Any:
+        tag = ynode.tag
+        if tag in _AS_TEXT_TAGS:
+            return ynode.value
+        if tag in _PLAIN_TAGS:
+            return _yaml().constructor.construct_object(ynode, deep=True)
+        self._unknown_tag(ynode)
+        return ynode.value
+
+    def _unknown_tag(self, ynode, hint: str | None = None) -> None:
+        self.diags.add("yaml.tag", f"unsupported YAML tag {ynode.tag!r}", self.pos(ynode),
+                       hint=hint or "podc understands !replace and !delete (merge directives); remove other tags")
+
+
+def _merge_sources(yvalue) -> list:
+    from ruamel.yaml.nodes import SequenceNode
+
+    return list(yvalue.value) if isinstance(yvalue, SequenceNode) else [yvalue]
+
+
+def _syntax_hint(problem: str) -> str:
+    p = problem.lower()
+    if "tab" in p:
+        return "YAML indentation uses spaces, not tabs"
+    if "mapping values are not allowed" in p:
+        return "a value containing ': ' must be quoted, or the indentation is off"
+    if "expected ','" in p or "expected ']'" in p or "expected '}'" in p:
+        return "a flow list or mapping is not closed"
+    if "could not find expected ':'" in p:
+        return "a key is missing its ':' or a multi-line string needs '|' or quotes"
+    return "check indentation and quoting around this position"
