@@ -125,7 +125,8 @@ def load_text(text: str, filename: str = "<string>", layer: str | None = None,
         pos = Pos(filename, mark.line + 1, mark.column + 1) if mark else Pos(filename)
         problem = e.problem or e.context or "invalid YAML"
         context = f" ({e.context})" if e.context and e.problem else ""
-        line_text = text.splitlines()[pos.line - 1] if 0 < pos.line <= text.count("\n") + 1 else ""
+        lines = text.splitlines()
+        line_text = lines[pos.line - 1] if 0 < pos.line <= len(lines) else ""
         hint = "YAML indentation uses spaces, not tabs" if "\t" in line_text else _syntax_hint(problem)
         raise PodcError.single("yaml.syntax", f"invalid YAML: {problem}{context}", pos, hint=hint) from None
     except RecursionError:

@@ -110,3 +110,9 @@ def test_load_single_rejects_two_documents_and_accepts_empty(tmp_path):
 def test_json_input_is_yaml():
     (doc,) = load_text('{"a": [1, {"b": null}]}', "x.json")
     assert isinstance(doc.items["a"], SeqNode) and to_plain(doc) == {"a": [1, {"b": None}]}
+
+
+def test_syntax_error_at_end_of_file_is_located():
+    for text in ("a: {", "a: {\n", "a: [1,\n"):
+        (d,) = errors_of(text)
+        assert d.code == "yaml.syntax" and d.pos.line >= 1
