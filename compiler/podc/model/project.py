@@ -1,0 +1,80 @@
+"""The project file (``podc.yaml``, ``kind: Project``): layers, profiles, targets and policies."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import AfterValidator, Discriminator
+from pydantic_core import PydanticCustomError
+
+from podc.model.common import Base, NameStr, tag, tagged
+from podc.model.layer import LayerSpec, PolicyException
+
+__all__ = ["ProjectSpec", "Target", "Policies", "BestPractices", "is_path_like"]
+
+_K8S_VERSION = re.compile(r"1\.[0-9]{1,3}\Z")
+_PSS = re.compile(r"(privileged|baseline|restricted)(:(latest|v1\.[0-9]{1,3}))?\Z")
+
+
+def _k8s_version(value: str) -> str:
+    if not _K8S_VERSION.match(value):
+        raise PydanticCustomError("podc_version", 'expected a Kubernetes minor version like "1.33", got {got}',
+                                  {"got": repr(value)})
+    return value
+
+
+def _pss(value: str) -> str:
+    if not _PSS.match(value):
+        raise PydanticCustomError(
+            "podc_version",
+            'expected a Pod Security Standard level like "restricted" or "restricted:v1.33" '
+            '(levels: privileged, baseline, restricted), got {got}', {"got": repr(value)})
+    return value
+
+
+class BestPractices(Base):
+    disable: list[str] | None = None
+    requiredLabels: list[str] | None = None
+
+
+def _bool_or_map(value: Any) -> str:
+    return tag("map") if isinstance(value, dict) else tag("bool")
+
+
+class Policies(Base):
+    """Settings for ``podc check``. Add new keys here (unknown keys are errors, with a suggestion)."""
+
+    pss: Annotated[str, AfterValidator(_pss)] | None = None
+    bestPractices: Annotated[Union[tagged(bool, "bool"), tagged(BestPractices, "map")],
+                             Discriminator(_bool_or_map)] | None = None
+    custom: list[str] | None = None
+    exceptions: list[PolicyException] | None = None
+    failOn: Literal["error", "warning", "info"] | None = None
+
+
+class Target(Base):
+    """One Job to compile: its layers (names from ``layers:`` or paths), own file and inline layers."""
+
+    layers: list[str] | None = None
+    file: str | None = None
+    overrides: LayerSpec | None = None
+    profiles: dict[str, LayerSpec | None] | None = None
+
+
+class ProjectSpec(Base):
+    apiVersion: Literal["podc/v1"] | None = None
+    kind: Literal["Project"] | None = None
+    kubernetesVersion: Annotated[str, AfterValidator(_k8s_version)] | None = None
+    output: str = "build"
+    namespace: NameStr | None = None
+    layers: dict[str, str] | None = None
+    profiles: dict[str, list[str]] | None = None
+    defaultProfile: str | None = None
+    targets: dict[str, Target | None] | None = None  # `name:` alone = the profile layers only
+    policies: Policies | None = None
+
+
+def is_path_like(entry: str) -> bool:
+    """A layer reference that is a file path rather than a name from ``layers:``."""
+    return "/" in entry or "\\" in entry or entry.endswith((".yaml", ".yml", ".json"))
