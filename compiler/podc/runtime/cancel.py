@@ -1,0 +1,137 @@
+"""Cancellation: delete with a propagation policy, then confirm nothing is left.
+
+The watches usually confirm deletion within milliseconds; the final word is one authoritative
+list (Jobs and Pods by label), and Pods that outlive their Job (no garbage collector, a race
+with a Pod being created) are deleted by label too, so no orphan is left behind.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Callable
+
+from podc.runtime import api
+from podc.runtime.diagnose import JobPhase, Reason
+from podc.runtime.naming import LABEL_ATTEMPT, LABEL_STEP_KEY, label_value, run_selector
+from podc.runtime.tracker import finalize
+
+if TYPE_CHECKING:
+    from podc.runtime.runtime import CancelResult, Runtime
+
+_CANCELLED = Reason("Cancelled", "cancelled: the Job was deleted on request")
+
+
+def _wait(rt: "Runtime", done: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    with rt._changed:
+        while not done():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            rt._changed.wait(min(left, 0.5))
+    return True
+
+
+def _count(rt: "Runtime", selector: str) -> tuple[int, int]:
+    jobs = rt.transport.request("GET", api.jobs_path(rt.namespace),
+                                query={"labelSelector": selector}).get("items") or []
+    pods = rt.transport.request("GET", api.pods_path(rt.namespace),
+                                query={"labelSelector": selector}).get("items") or []
+    # A Job being deleted in the foreground still exists until its Pods are gone.
+    return len(jobs), len(pods)
+
+
+def _cached_pods(rt: "Runtime", names: Callable[[], list[str]] | None) -> list[dict]:
+    if names is None:
+        pods = [p for r in rt._records.values() for p in r.pods.values()]
+        pods += [p for bucket in rt._pending_pods.values() for p in bucket.values()]
+        return pods
+    return [p for n in names() if n in rt._records for p in rt._records[n].pods.values()]
+
+
+def _confirm(rt: "Runtime", selector: str, jobs_gone: Callable[[], bool],
+             names: Callable[[], list[str]] | None, timeout: float) -> tuple[int, int]:
+    """Wait (on the watches, no polling) until the Jobs and their Pods are gone.
+
+    Pods nobody is deleting once their Job is gone (no garbage collector, an orphaning delete,
+    a Pod created during the delete) are deleted by label. One authoritative list decides.
+    """
+    deadline = time.monotonic() + timeout
+    gone_since: float | None = None
+    swept = False
+
+    def done() -> bool:
+        return jobs_gone() and not _cached_pods(rt, names)
+
+    while time.monotonic() < deadline:
+        if _wait(rt, done, min(0.25, max(0.0, deadline - time.monotonic()))):
+            break
+        with rt._lock:
+            idle = jobs_gone() and all(not (p.get("metadata") or {}).get("deletionTimestamp")
+                                       for p in _cached_pods(rt, names))
+        if not idle:
+            gone_since = None
+            continue
+        gone_since = gone_since or time.monotonic()
+        if not swept and time.monotonic() - gone_since >= 0.5:
+            api.delete_pods(rt.transport, rt.namespace, selector)  # orphans: delete by label
+            swept = True
+    jobs, pods = _count(rt, selector)
+    if pods and not jobs and not swept:
+        api.delete_pods(rt.transport, rt.namespace, selector)
+        _wait(rt, done, max(0.0, deadline - time.monotonic()))
+        jobs, pods = _count(rt, selector)
+    return jobs, pods
+
+
+def cancel_job(rt: "Runtime", name: str, propagation: str, timeout: float) -> "CancelResult":
+    from podc.runtime.runtime import CancelResult
+
+    with rt._changed:
+        rec = rt._records.get(name)
+        if rec is not None:
+            rec.cancelled = True
+        step_key, attempt = (rec.step_key, rec.attempt) if rec else (None, 0)
+    api.delete_job(rt.transport, rt.namespace, name, propagation)
+    selector = run_selector(rt.run_id)
+    if step_key is not None:
+        selector += f",{LABEL_STEP_KEY}={label_value(step_key)},{LABEL_ATTEMPT}={attempt}"
+
+    def job_gone() -> bool:
+        r = rt._records.get(name)
+        return r is None or r.deleted or r.job is None
+
+    jobs, pods = _confirm(rt, selector, job_gone, lambda: [name], timeout)
+    with rt._changed:
+        r = rt._records.get(name)
+        if r is not None and finalize(r, JobPhase.FAILED, _CANCELLED):
+            rt._after_change(r, True)
+    return CancelResult(jobs, pods)
+
+
+def cancel_run(rt: "Runtime", propagation: str, timeout: float) -> "CancelResult":
+    """No new submissions; wait for creates in flight; delete all the run's Jobs by label."""
+    from podc.runtime.runtime import CancelResult
+
+    rt.start()
+    with rt._changed:
+        rt._cancelled = True
+        rt._changed.notify_all()
+        # A create in flight would otherwise land after the delete and leave an orphan.
+        deadline = time.monotonic() + timeout
+        while rt._creating and time.monotonic() < deadline:
+            rt._changed.wait(0.1)
+        for rec in rt._records.values():
+            rec.cancelled = True
+    selector = run_selector(rt.run_id)
+    api.delete_jobs(rt.transport, rt.namespace, selector, propagation)
+
+    def jobs_gone() -> bool:
+        return all(r.deleted or r.job is None for r in rt._records.values())
+
+    jobs, pods = _confirm(rt, selector, jobs_gone, None, timeout)
+    with rt._changed:
+        for r in rt._records.values():
+            if finalize(r, JobPhase.FAILED, _CANCELLED):
+                rt._after_change(r, True)
+    return CancelResult(jobs, pods)

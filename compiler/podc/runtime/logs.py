@@ -1,0 +1,62 @@
+"""Following a step Pod's container logs as they are written."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Iterator
+
+from podc.runtime import api
+from podc.runtime.retry import ApiError
+
+if TYPE_CHECKING:
+    from podc.runtime.runtime import Runtime
+
+
+def _started(pod: dict, container: str | None) -> bool:
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    for cs in statuses:
+        if container and cs.get("name") != container:
+            continue
+        state = cs.get("state") or {}
+        if state.get("running") or state.get("terminated"):
+            return True
+    return (pod.get("status") or {}).get("phase") in ("Running", "Succeeded", "Failed")
+
+
+def follow_job_logs(rt: "Runtime", name: str, *, container: str | None = None,
+                    timeout: float | None = None) -> Iterator[str]:
+    """Yield log lines of the Job's newest Pod, following until the container exits.
+
+    Waits (on the watch, no polling requests) for a Pod whose container has started; stops early
+    when the Job reaches a terminal state without ever starting one (nothing to show).
+    """
+    deadline = None if timeout is None else time.monotonic() + timeout
+    pod_name = None
+    with rt._changed:
+        while True:
+            rec = rt._records.get(name)
+            if rec is not None:
+                pods = sorted(rec.pods.values(),
+                              key=lambda p: (p.get("metadata") or {}).get("creationTimestamp") or "")
+                ready = [p for p in pods if _started(p, container)]
+                if ready:
+                    pod_name = ready[-1]["metadata"]["name"]
+                    break
+                if rec.phase.terminal:
+                    return
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return
+            rt._changed.wait(0.5 if left is None else min(left, 0.5))
+    try:
+        stream = rt.transport.stream(api.pod_log_path(rt.namespace, pod_name),
+                                     query={"follow": True, "container": container})
+    except ApiError:
+        return
+    try:
+        for line in stream:
+            yield line.decode("utf-8", errors="replace").rstrip("\r")
+    except ApiError:
+        return
+    finally:
+        stream.close()
