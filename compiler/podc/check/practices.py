@@ -1,0 +1,332 @@
+"""The best-practices pack: rules as data (``policies/best-practices/pack.yaml``), one small
+function per rule id here.
+
+Every finding points at the most specific field: the offending value when it exists, else the
+object that should have held it (so project findings land on the layer line that set it, or the
+nearest ancestor a layer set).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Callable, Iterator
+
+from podc.check.documents import Document, Violation, pod_parts
+from podc.errors import Diagnostics, Pos, did_you_mean
+from podc.tree import to_plain
+
+__all__ = ["PracticeRule", "PracticesConfig", "load_pack", "evaluate", "rule_ids", "POLICY"]
+
+POLICY = "best-practices"
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class PracticeRule:
+    id: str
+    severity: str
+    title: str
+    rationale: str
+    hint: str
+    params: dict
+    pos: Pos
+
+
+@dataclass
+class PracticesConfig:
+    """What a project (or the CLI) asks of the pack."""
+
+    enabled: bool = True
+    disabled: frozenset[str] = frozenset()
+    params: dict[str, dict] = field(default_factory=dict)   # rule id -> param overrides
+    severity: dict[str, str] = field(default_factory=dict)  # rule id -> severity override
+
+
+@lru_cache(maxsize=None)
+def load_pack() -> dict[str, PracticeRule]:
+    from podc.resources import data_path
+    from podc.source import load_single
+
+    path = data_path("policies") / "best-practices" / "pack.yaml"
+    root = load_single(path, layer="podc:best-practices")
+    data = to_plain(root)
+    rules: dict[str, PracticeRule] = {}
+    items = root.items["rules"].items  # type: ignore[union-attr]
+    for node, raw in zip(items, data["rules"]):
+        rules[raw["id"]] = PracticeRule(raw["id"], raw["severity"], raw.get("title", ""), raw.get("rationale", ""),
+                                        raw.get("hint", ""), dict(raw.get("params") or {}), node.origin.pos)
+    missing = set(rules) - set(_RULES)
+    if missing:  # a pack entry without an implementation is a podc bug, not user input
+        raise RuntimeError(f"best-practices rules without implementation: {sorted(missing)}")
+    return rules
+
+
+def rule_ids() -> list[str]:
+    return sorted(load_pack())
+
+
+# Shorthand keys allowed directly under `policies.bestPractices` -> (rule id, param).
+SHORTHANDS = {"requiredLabels": ("required-labels", "labels")}
+
+
+def config_from_project(section: Any, pos_of: Callable[[tuple], Pos], diags: Diagnostics) -> PracticesConfig:
+    """Read ``policies.bestPractices`` (true | false | mapping) with located errors."""
+    if section is None or section is True:
+        return PracticesConfig()
+    if section is False:
+        return PracticesConfig(enabled=False)
+    if not isinstance(section, dict):
+        diags.add("policy.best-practices", "bestPractices must be true, false or a mapping", pos_of(()))
+        return PracticesConfig()
+    pack = load_pack()
+    cfg = PracticesConfig()
+    known = {"enabled", "disable", "params", "severity", *SHORTHANDS}
+    for key, value in section.items():
+        if key not in known:
+            guess = did_you_mean(key, known)
+            diags.add("policy.unknown-key", f"unknown key {key!r} in bestPractices", pos_of((key,)),
+                      hint=f"did you mean {guess!r}?" if guess else "known keys: " + ", ".join(sorted(known)))
+    if section.get("enabled") is False:
+        cfg.enabled = False
+    disabled = section.get("disable") or []
+    for i, rid in enumerate(disabled if isinstance(disabled, list) else []):
+        if rid not in pack:
+            unknown_rule(rid, pack, pos_of(("disable", i)), diags)
+    cfg.disabled = frozenset(r for r in disabled if isinstance(r, str)) if isinstance(disabled, list) else frozenset()
+    for short, (rid, param) in SHORTHANDS.items():
+        if short in section:
+            cfg.params.setdefault(rid, {})[param] = section[short]
+    for rid, overrides in (section.get("params") or {}).items():
+        if rid not in pack:
+            unknown_rule(rid, pack, pos_of(("params", rid)), diags)
+            continue
+        for pname, pval in (overrides or {}).items():
+            if pname not in pack[rid].params:
+                diags.add("policy.unknown-param", f"rule {rid!r} has no parameter {pname!r}",
+                          pos_of(("params", rid, pname)),
+                          hint="parameters: " + (", ".join(sorted(pack[rid].params)) or "none"))
+            cfg.params.setdefault(rid, {})[pname] = pval
+    for rid, sev in (section.get("severity") or {}).items():
+        if rid not in pack:
+            unknown_rule(rid, pack, pos_of(("severity", rid)), diags)
+        elif sev not in SEVERITIES:
+            diags.add("policy.severity", f"severity must be one of {', '.join(SEVERITIES)}, got {sev!r}",
+                      pos_of(("severity", rid)))
+        else:
+            cfg.severity[rid] = sev
+    return cfg
+
+
+def unknown_rule(rid: Any, pack: dict, pos: Pos, diags: Diagnostics) -> None:
+    guess = did_you_mean(str(rid), pack)
+    diags.add("policy.unknown-rule", f"unknown best-practices rule {rid!r}", pos,
+              hint=f"did you mean {guess!r}?" if guess else "rules: " + ", ".join(sorted(pack)))
+
+
+def evaluate(doc: Document, cfg: PracticesConfig | None = None) -> list[Violation]:
+    cfg = cfg or PracticesConfig()
+    if not cfg.enabled:
+        return []
+    parts = pod_parts(doc)
+    if parts is None:
+        return []
+    out: list[Violation] = []
+    for rid, fn, params, severity, hint in _plan(cfg):
+        for path, message in fn(doc, parts, params):
+            out.append(doc.violation(POLICY, rid, severity, message, path, hint=hint))
+    return out
+
+
+def _plan(cfg: PracticesConfig) -> list[tuple]:
+    """The enabled rules with their merged params, computed once per config (hot path)."""
+    key = (cfg.disabled, repr(cfg.params), repr(cfg.severity))
+    cached = getattr(cfg, "_plan_cache", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    plan = [(rid, _RULES[rid], {**rule.params, **cfg.params.get(rid, {})}, cfg.severity.get(rid, rule.severity),
+             rule.hint) for rid, rule in load_pack().items() if rid not in cfg.disabled]
+    object.__setattr__(cfg, "_plan_cache", (key, plan))
+    return plan
+
+
+Finding = Iterator[tuple[str, str]]
+
+
+def _containers(parts) -> Iterator[tuple[str, dict]]:
+    prefix, _, spec = parts
+    for group in ("initContainers", "containers"):
+        items = spec.get(group)
+        if not isinstance(items, list):
+            continue
+        for i, c in enumerate(items):
+            if isinstance(c, dict):
+                yield f"{prefix}/spec/{group}/{i}", c
+
+
+def _label(c: dict) -> str:
+    return f"container {c.get('name', '?')!r}"
+
+
+def _get(d: Any, *keys: str) -> Any:
+    for k in keys:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(k)
+    return d
+
+
+def _memory_limit(doc, parts, params) -> Finding:
+    for path, c in _containers(parts):
+        if _get(c, "resources", "limits", "memory") is None:
+            where = _deepest(c, path, ("resources", "limits"))
+            yield where, f"{_label(c)} has no memory limit"
+
+
+def _cpu_request(doc, parts, params) -> Finding:
+    for path, c in _containers(parts):
+        if _get(c, "resources", "requests", "cpu") is None:
+            yield _deepest(c, path, ("resources", "requests")), f"{_label(c)} has no CPU request"
+
+
+@lru_cache(maxsize=4096)
+def _parse_image(image: str):
+    from podc.kube.images import parse_image_reference
+
+    try:
+        return parse_image_reference(image)
+    except ValueError:
+        return None  # the schema check reports malformed references
+
+
+def _image_refs(parts) -> Iterator[tuple[str, dict, Any]]:
+    for path, c in _containers(parts):
+        image = c.get("image")
+        if not isinstance(image, str) or not image:
+            continue
+        ref = _parse_image(image)
+        if ref is not None:
+            yield f"{path}/image", c, ref
+
+
+def _image_tag(doc, parts, params) -> Finding:
+    for path, c, ref in _image_refs(parts):
+        if ref.uses_latest:
+            what = "the 'latest' tag" if ref.tag == "latest" else "no tag (which means 'latest')"
+            yield path, f"{_label(c)} image {c['image']!r} uses {what}"
+
+
+def _image_digest(doc, parts, params) -> Finding:
+    for path, c, ref in _image_refs(parts):
+        if not ref.is_pinned and not ref.uses_latest:
+            yield path, f"{_label(c)} image {c['image']!r} is not pinned by digest"
+
+
+def _job_spec(doc: Document) -> tuple[str, dict] | None:
+    if doc.kind == "Job":
+        return "/spec", _get(doc.manifest, "spec") or {}
+    if doc.kind == "CronJob":
+        return "/spec/jobTemplate/spec", _get(doc.manifest, "spec", "jobTemplate", "spec") or {}
+    return None
+
+
+def _bounded(field_name: str, param: str):
+    def rule(doc, parts, params) -> Finding:
+        js = _job_spec(doc)
+        if js is None:
+            return
+        prefix, spec = js
+        value = spec.get(field_name) if isinstance(spec, dict) else None
+        limit = params.get(param)
+        if value is None:
+            yield prefix, f"{field_name} is not set"
+        elif isinstance(value, int) and not isinstance(value, bool) and limit is not None and value > limit:
+            yield f"{prefix}/{field_name}", f"{field_name} is {value}, above the maximum {limit}"
+    return rule
+
+
+def _literal_secret_env(doc, parts, params) -> Finding:
+    patterns = [str(p).upper() for p in params.get("namePatterns") or []]
+    for path, c in _containers(parts):
+        env = c.get("env")
+        if not isinstance(env, list):
+            continue
+        for i, var in enumerate(env):
+            if not isinstance(var, dict):
+                continue
+            name, value = var.get("name"), var.get("value")
+            if not isinstance(name, str) or value in (None, ""):
+                continue
+            hit = next((p for p in patterns if p in name.upper()), None)
+            if hit:
+                # Never echo the value: the whole point is that it may be a secret.
+                yield (f"{path}/env/{i}/value",
+                       f"{_label(c)} sets {name} (looks like a {hit.lower()}) to a literal value")
+
+
+def secret_literals(doc: Document) -> list[str]:
+    """Literal values of env vars whose names look secret (default name patterns), as text."""
+    parts = pod_parts(doc)
+    if parts is None:
+        return []
+    patterns = [p.upper() for p in load_pack()["literal-secret-env"].params.get("namePatterns", [])]
+    out = []
+    for _, c in _containers(parts):
+        for var in c.get("env") or []:
+            if isinstance(var, dict) and isinstance(var.get("name"), str) and var.get("value") not in (None, ""):
+                if any(p in var["name"].upper() for p in patterns):
+                    out.append(str(var["value"]))
+    return out
+
+
+def _read_only_root(doc, parts, params) -> Finding:
+    for path, c in _containers(parts):
+        if _get(c, "securityContext", "readOnlyRootFilesystem") is not True:
+            yield (_deepest(c, path, ("securityContext", "readOnlyRootFilesystem")),
+                   f"{_label(c)} does not set readOnlyRootFilesystem: true")
+
+
+def _automount(doc, parts, params) -> Finding:
+    prefix, _, spec = parts
+    if spec.get("automountServiceAccountToken") is False:
+        return
+    account = spec.get("serviceAccountName") or spec.get("serviceAccount")
+    if account and account != "default":
+        return
+    where = f"{prefix}/spec/automountServiceAccountToken" if "automountServiceAccountToken" in spec else f"{prefix}/spec"
+    yield where, "the service account token is mounted but the pod uses the default service account"
+
+
+def _required_labels(doc, parts, params) -> Finding:
+    required = params.get("labels") or []
+    labels = doc.labels
+    missing = [name for name in required if name not in labels]
+    if missing:
+        where = "/metadata/labels" if "labels" in doc.metadata else "/metadata"
+        yield where, "missing required label" + ("s " if len(missing) > 1 else " ") + ", ".join(missing)
+
+
+def _deepest(obj: dict, base: str, keys: tuple[str, ...]) -> str:
+    """Pointer to the deepest existing key along ``keys`` under ``obj``."""
+    path, cur = base, obj
+    for k in keys:
+        if not isinstance(cur, dict) or k not in cur:
+            break
+        path, cur = f"{path}/{k}", cur[k]
+    return path
+
+
+_RULES: dict[str, Callable[..., Finding]] = {
+    "memory-limit": _memory_limit,
+    "cpu-request": _cpu_request,
+    "image-tag": _image_tag,
+    "image-digest": _image_digest,
+    "ttl-after-finished": _bounded("ttlSecondsAfterFinished", "maxSeconds"),
+    "backoff-limit": _bounded("backoffLimit", "max"),
+    "active-deadline": _bounded("activeDeadlineSeconds", "maxSeconds"),
+    "literal-secret-env": _literal_secret_env,
+    "read-only-root-filesystem": _read_only_root,
+    "automount-service-account-token": _automount,
+    "required-labels": _required_labels,
+}

@@ -1,0 +1,195 @@
+"""Checking a podc project: compile its targets in memory, turn each into a Document located
+through provenance, and read the project's ``policies`` section::
+
+    policies:
+      pss: restricted:v1.33          # or baseline, or none
+      bestPractices: {disable: [image-digest], requiredLabels: [team]}   # or true / false
+      custom: [policies/corp.yaml]   # relative to podc.yaml
+      exceptions: [...]              # see podc.check.exceptions
+      failOn: error                  # error | warning | info
+
+Layers may carry their own ``exceptions:`` list; those apply to targets built from that layer.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from podc.check.documents import Document
+from podc.check.engine import CheckOptions, CheckResult, SEVERITY_RANK, check_documents
+from podc.check.exceptions import read_exceptions
+from podc.errors import Diagnostics, PodcError, Pos, did_you_mean
+from podc.tree import MapNode, Node, SeqNode, to_plain
+
+__all__ = ["CliOverrides", "project_options", "documents_from_jobs", "check_jobs", "check_project"]
+
+_POLICY_KEYS = ("pss", "bestPractices", "custom", "exceptions", "failOn")
+
+
+@dataclass
+class CliOverrides:
+    """Command-line settings; None means "use the project's"."""
+
+    pss: str | None = None
+    kubernetes_version: str | None = None
+    policy_files: tuple[str, ...] = ()
+    fail_on: str | None = None
+    today: Any = None
+
+
+def _node_at(node: Node | None, keys: tuple) -> Node | None:
+    for k in keys:
+        if isinstance(node, MapNode):
+            node = node.items.get(k)
+        elif isinstance(node, SeqNode) and isinstance(k, int) and k < len(node.items):
+            node = node.items[k]
+        else:
+            return None
+    return node
+
+
+def _pos_in(section: MapNode | None, fallback: Pos):
+    def pos_of(keys: tuple) -> Pos:
+        parent = _node_at(section, keys[:-1]) if keys else None
+        if keys and isinstance(parent, MapNode) and keys[-1] in parent.key_pos:
+            return parent.key_pos[keys[-1]]
+        node = _node_at(section, keys)
+        return node.origin.pos if node is not None else (section.origin.pos if section is not None else fallback)
+    return pos_of
+
+
+def project_options(project: Any, cli: CliOverrides, diags: Diagnostics) -> CheckOptions:
+    from podc.check.custom import load_policy_files
+    from podc.check.practices import config_from_project
+
+    root_node: MapNode | None = getattr(project, "node", None)
+    project_file = str(getattr(project, "path", "podc.yaml"))
+    base = Path(getattr(project, "root", Path(project_file).parent))
+    section = _node_at(root_node, ("policies",))
+    if section is not None and not isinstance(section, MapNode):
+        diags.add("policy.shape", "policies must be a mapping", section.origin.pos)
+        section = None
+    pos_of = _pos_in(section, Pos(project_file))
+    data = to_plain(section) if section is not None else {}
+    for key in data:
+        if key not in _POLICY_KEYS:
+            guess = did_you_mean(key, _POLICY_KEYS)
+            diags.add("policy.unknown-key", f"unknown key {key!r} in policies", pos_of((key,)),
+                      hint=f"did you mean {guess!r}?" if guess else "keys: " + ", ".join(_POLICY_KEYS))
+    opts = CheckOptions()
+    opts.pss = cli.pss if cli.pss is not None else str(data.get("pss", "restricted"))
+    opts.kubernetes_version = cli.kubernetes_version or getattr(project, "kubernetes_version", None)
+    opts.practices = config_from_project(data.get("bestPractices"), pos_of_sub(pos_of, "bestPractices"), diags)
+    fail_on = cli.fail_on or data.get("failOn", "error")
+    if fail_on not in SEVERITY_RANK:
+        diags.add("policy.fail-on", f"failOn must be error, warning or info, got {fail_on!r}", pos_of(("failOn",)))
+        fail_on = "error"
+    opts.fail_on = fail_on
+    custom = data.get("custom") or []
+    files: list[str] = []
+    for i, rel in enumerate(custom if isinstance(custom, list) else []):
+        path = base / str(rel)
+        if not path.is_file():
+            diags.add("policy.missing-file", f"policy file not found: {rel}", pos_of(("custom", i)),
+                      hint="paths in policies.custom are relative to podc.yaml")
+        else:
+            files.append(os.fspath(path))
+    files.extend(cli.policy_files)
+    opts.custom = load_policy_files(files, diags)
+    opts.exceptions = read_exceptions(_node_at(section, ("exceptions",)), diags)
+    opts.today = cli.today
+    return opts
+
+
+def pos_of_sub(pos_of, key: str):
+    return lambda keys: pos_of((key,) + tuple(keys))
+
+
+def documents_from_jobs(jobs: list, project: Any) -> list[Document]:
+    project_file = str(getattr(project, "path", "podc.yaml"))
+    docs: list[Document] = []
+    for index, job in enumerate(jobs):
+        provenance = getattr(job, "provenance", {}) or {}
+        layers = frozenset(o.layer for o in provenance.values())
+        root = provenance.get("")
+        docs.append(Document(file=project_file, index=index, manifest=job.manifest, locator=_job_locator(job),
+                             target=job.target, pos=root.pos if root is not None else Pos(project_file),
+                             layers=layers))
+    return docs
+
+
+def _job_locator(job):
+    key_pos = getattr(job, "key_pos", None) or {}
+    provenance = getattr(job, "provenance", {}) or {}
+
+    def locate(pointer: str):
+        # Walk up to the nearest pointer a layer set; show it at its key, as for manifests.
+        p = pointer
+        while p not in provenance and p:
+            p = p[: p.rfind("/")]
+        origin = provenance.get(p) or job.locate(pointer)
+        if origin is None:
+            return Pos(), ()
+        related = tuple((pos, f"overrides the value set by {layer}") for layer, pos in
+                        (_pair(o) for o in (getattr(origin, "overridden", ()) or ())))
+        kp = key_pos.get(p)
+        pos = kp if kp is not None and kp.file == origin.pos.file else origin.pos
+        return pos, related
+    return locate
+
+
+def _pair(o) -> tuple[str, Pos]:
+    if isinstance(o, tuple):
+        return o[0], o[1]
+    return o.layer, o.pos
+
+
+def _layer_exceptions(jobs: list, project_file: str, diags: Diagnostics) -> list:
+    """``exceptions:`` lists in the layer files the targets were built from."""
+    from podc.source import load_single
+
+    files: dict[str, str] = {}
+    for job in jobs:
+        for origin in (getattr(job, "provenance", {}) or {}).values():
+            f = origin.pos.file
+            if f and f not in files and os.path.abspath(f) != os.path.abspath(project_file) and os.path.isfile(f):
+                files[f] = origin.layer
+    out = []
+    for f in sorted(files):
+        try:
+            node = load_single(f, layer=files[f])
+        except PodcError:
+            continue  # the compiler already reported it
+        out.extend(read_exceptions(_node_at(node, ("exceptions",)), diags, layer=files[f]))
+    return out
+
+
+def check_jobs(jobs: list, project: Any, cli: CliOverrides | None = None,
+               notices: Diagnostics | None = None) -> CheckResult:
+    diags = notices if notices is not None else Diagnostics()
+    opts = project_options(project, cli or CliOverrides(), diags)
+    opts.exceptions.extend(_layer_exceptions(jobs, str(getattr(project, "path", "")), diags))
+    diags.raise_if_errors()
+    return check_documents(documents_from_jobs(jobs, project), opts, diags)
+
+
+def check_project(path: str, profile: str | None = None, targets: list[str] | None = None,
+                  cli: CliOverrides | None = None) -> CheckResult:
+    """Compile a project in memory and check every target. Raises PodcError on input errors;
+    the compiler's warnings become notices of the report."""
+    from podc.pipeline import compile_project
+
+    result = compile_project(path, profile=profile, targets=targets, check=False)
+    compiled = list(getattr(result, "diagnostics", []) or [])
+    errors = [d for d in compiled if d.severity == "error"]
+    if errors:
+        raise PodcError(errors)
+    project = getattr(result, "project", None)
+    if project is None:
+        from podc.project import load_project
+
+        project = load_project(path)
+    return check_jobs(result.jobs, project, cli, Diagnostics(compiled))

@@ -1,0 +1,168 @@
+"""``podc check [PATH…]``: policy checks for podc projects and plain Kubernetes manifests.
+
+Exit codes: 0 clean (nothing at or above --fail-on), 1 violations at or above --fail-on,
+2 input or usage error (reported with file:line:col, never a traceback), 3 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["main", "build_parser"]
+
+PROJECT_FILE = "podc.yaml"
+_MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse would print and exit; we return 2 ourselves
+        raise _UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="podc check", description="Check podc projects or Kubernetes manifests against "
+                "schema, Pod Security Standards, best practices and custom policies.")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="a project (folder with podc.yaml, or the file) or manifest files/folders; "
+                        "default: the project in the current folder")
+    p.add_argument("--project", action="append", default=[], metavar="P", help="a podc project to check")
+    p.add_argument("--profile", help="project profile to compile with")
+    p.add_argument("--target", action="append", dest="targets", metavar="T", help="only these project targets")
+    p.add_argument("--pss", metavar="LEVEL[:VERSION]",
+                   help="Pod Security Standards level (baseline, restricted, none); default restricted or the project's")
+    p.add_argument("--policy", action="append", default=[], metavar="FILE", help="a custom policy file (repeatable)")
+    p.add_argument("--kubernetes-version", metavar="V", help="schema version, e.g. 1.33")
+    p.add_argument("--format", choices=("text", "json", "sarif", "junit"), default="text")
+    p.add_argument("--fail-on", choices=("error", "warning", "info"), default=None,
+                   help="lowest severity that fails the run (default error, or the project's failOn)")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the report here (atomically) instead of stdout")
+    p.add_argument("--no-color", action="store_true", help="never colour the text report")
+    return p
+
+
+def _split_inputs(paths: list[str], projects: list[str]) -> tuple[list[str], list[str]]:
+    """(project files, manifest files)."""
+    proj: list[str] = list(projects)
+    manifests: list[str] = []
+    if not paths and not projects:
+        if not Path(PROJECT_FILE).is_file():
+            raise _UsageError(f"no {PROJECT_FILE} in the current folder; pass a project folder or manifest files")
+        proj.append(PROJECT_FILE)
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            if (p / PROJECT_FILE).is_file():
+                proj.append(str(p / PROJECT_FILE))
+            else:
+                found = sorted(str(f) for f in p.rglob("*") if f.is_file() and f.suffix in _MANIFEST_SUFFIXES)
+                if not found:
+                    raise _UsageError(f"{raw}: no podc.yaml and no .yaml/.yml/.json files in this folder")
+                manifests.extend(found)
+        elif p.name == PROJECT_FILE:
+            proj.append(raw)
+        else:
+            manifests.append(raw)  # a missing file is reported, located, by the loader
+    return proj, manifests
+
+
+def _merge(results: list):
+    from podc.check.engine import CheckResult
+
+    first = results[0]
+    if len(results) == 1:
+        return first
+    merged = CheckResult([d for r in results for d in r.documents], [n for r in results for n in r.notices],
+                         sum(r.suppressed for r in results), first.fail_on, first.kubernetes_version, first.pss)
+    for r in results:
+        merged.rules.update(r.rules)
+    return merged
+
+
+def run(args: argparse.Namespace):
+    from podc.check.custom import load_policy_files
+    from podc.check.engine import CheckOptions, check_manifests
+    from podc.check.projects import CliOverrides, check_project
+    from podc.errors import Diagnostics
+
+    projects, manifests = _split_inputs(args.paths, args.project)
+    results = []
+    cli = CliOverrides(pss=args.pss, kubernetes_version=args.kubernetes_version, policy_files=tuple(args.policy),
+                       fail_on=args.fail_on)
+    for proj in projects:
+        results.append(check_project(proj, profile=args.profile, targets=args.targets, cli=cli))
+    if manifests:
+        diags = Diagnostics()
+        custom = load_policy_files(list(args.policy), diags)
+        diags.raise_if_errors()
+        opts = CheckOptions(pss=args.pss or "restricted", kubernetes_version=args.kubernetes_version,
+                            custom=custom, fail_on=args.fail_on or "error")
+        results.append(check_manifests(manifests, opts))
+    result = _merge(results)
+    if args.fail_on:
+        result.fail_on = args.fail_on
+    return result
+
+
+def _write_atomic(path: str, text: str) -> None:
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".podc-check-", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    from podc.errors import PodcError, format_diagnostics
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        result = run(args)
+    except _UsageError as e:
+        sys.stderr.write(f"podc check: error: {e}\n")
+        sys.stderr.write(parser.format_usage())
+        return 2
+    except PodcError as e:
+        color = sys.stderr.isatty() and "NO_COLOR" not in os.environ
+        sys.stderr.write(format_diagnostics(e.diagnostics, color=color) + "\n")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # a podc bug: say so briefly, never a traceback
+        sys.stderr.write(f"podc check: internal error: {type(e).__name__}: {e}\n"
+                         "    this is a bug in podc; please report it with the input that caused it\n")
+        return 3
+    from podc.check.report import render
+
+    color = (args.format == "text" and not args.output and not args.no_color and sys.stdout.isatty()
+             and "NO_COLOR" not in os.environ)
+    text = render(args.format, result, color=color)
+    try:
+        if args.output:
+            _write_atomic(args.output, text)
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    except OSError as e:
+        sys.stderr.write(f"podc check: error: cannot write {args.output or 'stdout'}: {e.strerror or e}\n")
+        return 2
+    return result.exit_code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
