@@ -14,7 +14,7 @@ from podc.model.layer import LayerSpec, PolicyException
 __all__ = ["ProjectSpec", "Target", "Policies", "BestPractices", "is_path_like"]
 
 _K8S_VERSION = re.compile(r"1\.[0-9]{1,3}\Z")
-_PSS = re.compile(r"(privileged|baseline|restricted)(:(latest|v1\.[0-9]{1,3}))?\Z")
+_PSS = re.compile(r"none\Z|(privileged|baseline|restricted)(:(latest|v1\.[0-9]{1,3}))?\Z")
 
 
 def _k8s_version(value: str) -> str:
@@ -29,13 +29,17 @@ def _pss(value: str) -> str:
         raise PydanticCustomError(
             "podc_version",
             'expected a Pod Security Standard level like "restricted" or "restricted:v1.33" '
-            '(levels: privileged, baseline, restricted), got {got}', {"got": repr(value)})
+            '(levels: privileged, baseline, restricted; "none" turns the check off), got {got}', {"got": repr(value)})
     return value
 
 
 class BestPractices(Base):
+    """The best-practices pack: rules to switch off, required labels, per-rule parameters and severities."""
+
     disable: list[str] | None = None
     requiredLabels: list[str] | None = None
+    params: dict[str, dict[str, Any]] | None = None
+    severity: dict[str, Literal["error", "warning", "info"]] | None = None
 
 
 def _bool_or_map(value: Any) -> str:
