@@ -1,0 +1,103 @@
+"""``python -m podc.testing`` / ``podc local-cluster``: run the emulator until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from podc.testing.cluster import LocalCluster, SimNode
+from podc.testing.kubeconfig import kubeconfig_text
+
+_NODE_HELP = (
+    "a simulated node: NAME[,cpu=8][,memory=32Gi][,pods=110][,label/KEY=VALUE][,taint/KEY=VALUE:EFFECT]; "
+    "repeatable (default: one node 'emulator-node-1')"
+)
+
+
+class UsageError(Exception):
+    pass
+
+
+def parse_node(text: str) -> SimNode:
+    name, *items = [p.strip() for p in text.split(",")]
+    if not name:
+        raise UsageError(f"--node {text!r}: the node needs a name first, e.g. 'gpu-1,cpu=8,label/pool=gpu'")
+    node = SimNode(name)
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise UsageError(f"--node {text!r}: {item!r} is not KEY=VALUE")
+        if key.startswith("label/"):
+            node.labels[key[6:]] = value
+        elif key.startswith("taint/"):
+            tvalue, colon, effect = value.rpartition(":")
+            if not colon or effect not in ("NoSchedule", "PreferNoSchedule", "NoExecute"):
+                raise UsageError(f"--node {text!r}: taint {item!r} needs ':NoSchedule', ':PreferNoSchedule' or ':NoExecute'")
+            node.taints.append({"key": key[6:], "value": tvalue, "effect": effect})
+        elif key in ("cpu", "memory", "pods", "ephemeral-storage") or "/" in key:
+            node.allocatable[key] = value
+        else:
+            raise UsageError(f"--node {text!r}: unknown key {key!r} (cpu, memory, pods, label/KEY, taint/KEY, or an extended resource like nvidia.com/gpu)")
+    return node
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="podc local-cluster",
+                                description="Run the podc local Kubernetes API emulator until interrupted.")
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: an ephemeral port)")
+    p.add_argument("--kubeconfig", metavar="PATH",
+                   help="write the kubeconfig here (default: print it on stdout)")
+    p.add_argument("--mode", choices=("scripted", "process"), default="scripted",
+                   help="scripted: outcomes from annotations; process: run container commands locally")
+    p.add_argument("--node", action="append", default=[], metavar="SPEC", help=_NODE_HELP)
+    p.add_argument("--service-account", action="append", default=[], metavar="NAME",
+                   help="a service account that exists in every namespace (default: just 'default')")
+    p.add_argument("--namespace", default="default", help="the kubeconfig context's namespace")
+    p.add_argument("--default-outcome", metavar="SPEC", help="scripted outcome for pods nothing else matches")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+    try:
+        nodes = [parse_node(n) for n in args.node] or None
+        cluster = LocalCluster(mode=args.mode, nodes=nodes, port=args.port,
+                               service_accounts=args.service_account or ("default",),
+                               kubeconfig_path=args.kubeconfig, namespace=args.namespace,
+                               default_outcome=args.default_outcome)
+    except (UsageError, ValueError) as e:
+        print(f"podc local-cluster: error: {e}", file=sys.stderr)
+        return 2
+    try:
+        cluster.start()
+    except OSError as e:
+        print(f"podc local-cluster: error: cannot listen on 127.0.0.1:{args.port}: {e.strerror}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:  # noqa: ARG001
+        stop.set()
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if args.kubeconfig:
+            print(f"podc local-cluster: serving {cluster.url} ({args.mode} mode); kubeconfig written to "
+                  f"{args.kubeconfig}\n  export KUBECONFIG={args.kubeconfig}", file=sys.stderr, flush=True)
+        else:
+            sys.stdout.write(kubeconfig_text(cluster.url, args.namespace))
+            sys.stdout.flush()
+            print(f"podc local-cluster: serving {cluster.url} ({args.mode} mode); press Ctrl-C to stop",
+                  file=sys.stderr, flush=True)
+        while not stop.wait(0.2):
+            pass
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+        cluster.stop()
+    print("podc local-cluster: stopped", file=sys.stderr, flush=True)
+    return 0
