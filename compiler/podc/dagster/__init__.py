@@ -1,0 +1,24 @@
+"""Dagster integration: ``podc_executor`` runs each step as a compiled, policy-checked Job.
+
+Needs the ``podc[dagster]`` extra. ``import podc`` never imports this package, and the pure
+modules here (``tags``, ``migrate``, ``layers``, ``config``, ``events``) do not import Dagster:
+the executor names below are loaded on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["podc_executor", "PodcExecutor", "PodcStepHandler", "make_executor"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("podc_executor", "PodcExecutor", "make_executor"):
+        from podc.dagster import executor
+
+        return getattr(executor, name)
+    if name == "PodcStepHandler":
+        from podc.dagster.step_handler import PodcStepHandler
+
+        return PodcStepHandler
+    raise AttributeError(f"module 'podc.dagster' has no attribute {name!r}")

@@ -1,0 +1,1 @@
+"""podc + Dagster example project (see docs/dagster.md)."""
