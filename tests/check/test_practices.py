@@ -192,3 +192,88 @@ def test_no_check_prints_a_secret_value():
     assert ("best-practices", "literal-secret-env") in rules and ("schema", "schema.type") in rules
     for v in result.violations():
         assert "987654321" not in v.message and "987654321" not in (v.hint or "")
+
+
+# --- literal-secret-env: which names look secret -------------------------------------------------
+
+SECRET_LOOKING = ["DB_PASSWORD", "GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "apiKey", "APIKey", "api-key", "API_KEY",
+                  "X_API_KEY", "STRIPE_APIKEY", "PGPASSWORD", "MYSQL_PWD", "DB_PASSWD", "SMTP_PASS",
+                  "OAUTH_CLIENT_SECRET", "clientSecret", "SSH_PRIVATE_KEY", "ssh.privateKey", "JWT_SIGNING_KEY",
+                  "DATA_ENCRYPTION_KEY", "MINIO_ACCESS_KEY", "GCP_CREDENTIALS", "registryCredential",
+                  "TOKEN", "SECRET", "dbPassword2", "GPG_PASSPHRASE"]
+NOT_SECRET = ["DAGSTER_RUN_STEP_KEY", "PRIMARY_KEY", "CACHE_KEY", "SORT_KEY", "MONKEY", "KEY", "KEYS",
+              "PASSWORD_FILE", "DB_PASSWORD_FILE", "GOOGLE_APPLICATION_CREDENTIALS_PATH", "TLS_KEY_FILE",
+              "OAUTH_TOKEN_URL", "TOKEN_TTL", "SECRET_NAME", "AWS_ACCESS_KEY_ID", "TOKENIZERS_PARALLELISM",
+              "MAX_TOKENS", "PWD", "OLDPWD", "PASSPORT_NUMBER", "KEYBOARD_LAYOUT", "TURKEY_REGION",
+              "passwordFile", "DAGSTER_HOME"]
+
+
+@pytest.mark.parametrize("name", SECRET_LOOKING)
+def test_secret_looking_names_trigger(name):
+    job = clean_job()
+    container(job)["env"] = [{"name": name, "value": "v-123456"}]
+    hits = fired(job)
+    assert set(hits) == {"literal-secret-env"}, name
+    assert name in hits["literal-secret-env"][0].message and "v-123456" not in hits["literal-secret-env"][0].message
+
+
+@pytest.mark.parametrize("name", NOT_SECRET)
+def test_non_secret_names_do_not_trigger(name):
+    job = clean_job()
+    container(job)["env"] = [{"name": name, "value": "v-123456"}]
+    assert fired(job) == {}, name
+
+
+def test_message_says_which_word_looked_secret():
+    job = clean_job()
+    container(job)["env"] = [{"name": "AWS_ACCESS_KEY", "value": "AKIAxyz"}]
+    assert "ACCESS_KEY" in fired(job)["literal-secret-env"][0].message
+
+
+def test_secret_name_lists_are_parameters():
+    """A project extends the lists (replacing a list: it copies the default and adds)."""
+    job = clean_job()
+    container(job)["env"] = [{"name": "DATABASE_DSN", "value": "postgres://u:p@h/db"},
+                             {"name": "DB_PASSWORD_HASH", "value": "abc123"}]
+    assert set(v.message.split()[3] for v in fired(job)["literal-secret-env"]) == {"DB_PASSWORD_HASH"}
+    defaults = load_pack()["literal-secret-env"].params
+    cfg = PracticesConfig(params={"literal-secret-env": {
+        "words": [*defaults["words"], "DSN"], "ignoreSuffixes": [*defaults["ignoreSuffixes"], "HASH"]}})
+    assert [v.message.split()[3] for v in fired(job, cfg)["literal-secret-env"]] == ["DATABASE_DSN"]
+
+
+def test_pair_param_accepts_any_spelling():
+    job = clean_job()
+    container(job)["env"] = [{"name": "STEP_KEY", "value": "abc"}]
+    assert fired(job) == {}
+    cfg = PracticesConfig(params={"literal-secret-env": {"pairs": ["stepKey"]}})
+    assert "STEP_KEY" in fired(job, cfg)["literal-secret-env"][0].message
+
+
+def test_unknown_secret_param_is_a_located_error():
+    from podc.check.practices import config_from_project
+    from podc.errors import Diagnostics, Pos
+
+    diags = Diagnostics()
+    config_from_project({"params": {"literal-secret-env": {"namePatterns": ["KEY"]}}}, lambda keys: Pos("p.yaml", 3, 1),
+                        diags)
+    assert [d.code for d in diags.errors] == ["policy.unknown-param"]
+    assert "words" in diags.errors[0].hint
+
+
+def test_redaction_follows_the_secret_name_rules():
+    from podc.check.practices import secret_literals
+
+    job = clean_job()
+    container(job)["env"] = [{"name": "DAGSTER_RUN_STEP_KEY", "value": "step-one"},
+                             {"name": "GITHUB_TOKEN", "value": "ghp_abcdef"}]
+    assert secret_literals(document(job)) == ["ghp_abcdef"]
+    assert secret_literals(document(job), {"words": ["KEY"]}) == ["step-one"]
+
+
+def test_ignore_suffix_may_be_several_words():
+    job = clean_job()
+    container(job)["env"] = [{"name": "VAULT_TOKEN_REF_KEY", "value": "kv/app"},
+                             {"name": "API_TOKEN", "value": "x-y-z"}]
+    cfg = PracticesConfig(params={"literal-secret-env": {"ignoreSuffixes": ["refKey"], "words": ["TOKEN"]}})
+    assert [v.message.split()[3] for v in fired(job, cfg)["literal-secret-env"]] == ["API_TOKEN"]

@@ -188,3 +188,64 @@ def test_compile_hook_reports_located_diagnostics(tmp_path):
     assert {d.code for d in diags} >= {"check.best-practices.active-deadline", "check.failed"}
     failed = next(d for d in diags if d.code == "check.failed")
     assert failed.pos.line == line_of(root / "podc.yaml", "failOn: warning")
+
+
+def _check_gpu_train(root: Path):
+    from podc.check.projects import check_jobs
+    from podc.pipeline import compile_project
+
+    compiled = compile_project(root, targets=["gpu-train"])
+    result = check_jobs(compiled.jobs, compiled.project)
+    return result, {(v.policy, v.rule) for v in result.violations()}
+
+
+def _rewrite(path: Path, text: str) -> None:
+    """Write and move the mtime forward, as an editor saving a second later would."""
+    import os
+
+    before = path.stat().st_mtime_ns
+    path.write_text(text)
+    os.utime(path, ns=(before + 2_000_000_000, before + 2_000_000_000))
+
+
+def test_layer_exceptions_are_parsed_once_and_reread_when_the_file_changes(tmp_path, monkeypatch):
+    import podc.source
+
+    policies = "policies:\n  bestPractices: {requiredLabels: [cost-center]}\n"
+    root = make_project(tmp_path, policies)
+    team = root / "layers" / "team.yaml"
+    reads: list[str] = []
+    real_load = podc.source.load_single
+    monkeypatch.setattr(podc.source, "load_single",
+                        lambda path, *a, **k: (reads.append(str(path)), real_load(path, *a, **k))[1])
+    rule = ("best-practices", "required-labels")
+    for _ in range(3):
+        assert rule in _check_gpu_train(root)[1]
+    # compile_project reads each layer once per run; the checker's reads of team.yaml are cached
+    runs_reading_team = sum(1 for r in reads if r.endswith("team.yaml"))
+    assert runs_reading_team == 3 + 1, reads
+
+    _rewrite(team, TEAM + "exceptions:\n  - {policy: best-practices, rule: required-labels, reason: later}\n")
+    result, found = _check_gpu_train(root)
+    assert rule not in found and result.suppressed == 1
+    result, found = _check_gpu_train(root)  # from the cache: a fresh exception, same outcome
+    assert rule not in found and result.suppressed == 1
+
+    _rewrite(team, TEAM)
+    assert rule in _check_gpu_train(root)[1]
+
+
+def test_bad_layer_exception_is_reported_on_every_check(tmp_path):
+    """The compiler validates a layer's exceptions' shape; the checker knows the rule ids. A cached
+    exception still gets its located error on every check."""
+    from podc.errors import PodcError
+
+    team = TEAM + "exceptions:\n  - {policy: pod-security, rule: privilegd, reason: driver installer}\n"
+    root = make_project(tmp_path, team=team)
+    for _ in range(2):
+        with pytest.raises(PodcError) as err:
+            _check_gpu_train(root)
+        unknown = [d for d in err.value.diagnostics if d.code == "exception.unknown-rule"]
+        assert len(unknown) == 1 and unknown[0].pos.file.endswith("team.yaml")
+        assert unknown[0].pos.line == line_of(root / "layers" / "team.yaml", "privilegd")
+        assert "did you mean 'privileged'?" in unknown[0].hint

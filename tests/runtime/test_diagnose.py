@@ -169,3 +169,139 @@ def test_pod_stuck_on_missing_volume_secret_explained_by_pod_events():
     g = _grace(obs, "start:")
     assert not g.wants_events and g.reason.code == "FailedMount"
     assert 'secret "creds" not found' in g.reason.message and "did not start within 100s" in g.reason.message
+
+
+# --- containers the runtime could not start (exit 128): the runtime's message is the cause -------
+
+EXEC_NOT_FOUND = ("failed to create containerd task: failed to create shim task: OCI runtime create failed: "
+                  "runc create failed: unable to start container process: exec: \"dagster\": executable file "
+                  "not found in $PATH: unknown")
+
+
+def _start_error(message: str | None, exit_code: int = 128, reason: str = "StartError") -> dict:
+    """A containerStatuses entry as the kubelet reports a container that never started."""
+    term = {"exitCode": exit_code, "reason": reason, "startedAt": "1970-01-01T00:00:00Z",
+            "finishedAt": "2026-11-24T05:00:03Z", "containerID": "containerd://4f1c2e"}
+    if message is not None:
+        term["message"] = message
+    return {"name": "main", "image": "registry.corp/etl:1.2.3", "ready": False, "restartCount": 0,
+            "started": False, "state": {"terminated": term}}
+
+
+def test_start_error_reason_carries_the_runtime_message():
+    p = pod(phase="Failed", statuses=[_start_error(EXEC_NOT_FOUND)])
+    failed = cond("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")
+    obs = diagnose(job(conditions=[failed]), [p])
+    assert obs.phase is JobPhase.FAILED
+    r = obs.reason
+    assert (r.code, r.container, r.exit_code, r.job_condition) == ("StartError", "main", 128, "BackoffLimitExceeded")
+    assert r.message.startswith("StartError: container `main` could not start (exit code 128): ")
+    assert 'exec: "dagster": executable file not found in $PATH' in r.message
+    assert obs.wants_logs is None  # a container that never started has no logs
+    assert 'exec: "dagster"' in r.describe()
+
+
+def test_start_error_no_such_file_from_exec_format():
+    msg = 'exec /usr/local/bin/dagster: no such file or directory'
+    reason, logs = pod_failure(pod(phase="Failed", statuses=[_start_error(msg)]))
+    assert reason.code == "StartError" and msg in reason.message and logs is None
+
+
+def test_start_error_without_a_message_says_so():
+    reason, _ = pod_failure(pod(phase="Failed", statuses=[_start_error(None)]))
+    assert reason.message.endswith("could not start (exit code 128): no message from the container runtime")
+
+
+def test_docker_container_cannot_run_is_a_start_error_too():
+    msg = 'OCI runtime create failed: container_linux.go:380: starting container process caused: exec: "dagster": ' \
+          'executable file not found in $PATH: unknown'
+    reason, _ = pod_failure(pod(phase="Failed", statuses=[_start_error(msg, reason="ContainerCannotRun")]))
+    assert reason.code == "ContainerCannotRun" and 'exec: "dagster"' in reason.message
+
+
+def test_runtime_message_is_one_line_and_keeps_the_tail_when_long():
+    noise = "failed to create shim task: " * 40
+    msg = noise + "\n" + EXEC_NOT_FOUND + "\n"
+    reason, _ = pod_failure(pod(phase="Failed", statuses=[_start_error(msg)]))
+    detail = reason.message.split("(exit code 128): ", 1)[1]
+    assert "\n" not in reason.message and len(detail) <= 400
+    assert detail.startswith("…") and detail.endswith("executable file not found in $PATH: unknown")
+
+
+def test_env_values_expanded_into_the_command_are_masked():
+    """The runtime expands $(VAR) in command before exec; a literal env value must not leak."""
+    secret = "hunter2-plain-env-value"  # the builder's pod has env PLAIN with this literal value
+    msg = f'exec: "{secret}": executable file not found in $PATH'
+    reason, _ = pod_failure(pod(phase="Failed", statuses=[_start_error(msg)]))
+    assert secret not in reason.message and 'exec: "***"' in reason.message
+    # masked before trimming: a value straddling the cut leaves no fragment behind
+    long_msg = "x" * 390 + secret + "y" * 5
+    reason, _ = pod_failure(pod(phase="Failed", statuses=[_start_error(long_msg)]))
+    assert "plain" not in reason.message and "env-value" not in reason.message and "***" in reason.message
+
+
+def test_run_container_error_while_pending_is_a_start_grace_with_the_message():
+    p = pod(statuses=[waiting("RunContainerError", "failed to start container \"4f1c2e\": " + EXEC_NOT_FOUND)])
+    obs = diagnose(job(), [p], timeouts=T)
+    assert obs.phase is JobPhase.PENDING
+    g = _grace(obs, "start-error:")
+    assert g.seconds == 10 and g.reason.code == "RunContainerError"
+    assert 'exec: "dagster": executable file not found' in g.reason.message
+    assert obs.reason.code == "RunContainerError"
+
+
+def test_crash_loop_after_start_error_reports_the_start_error_message():
+    """restartPolicy OnFailure: the kubelet retries; the message is on lastState.terminated."""
+    status = _start_error(EXEC_NOT_FOUND)
+    status["lastState"] = status.pop("state")
+    status["state"] = {"waiting": {"reason": "CrashLoopBackOff",
+                                   "message": "back-off 20s restarting failed container=main pod=podc-train-abc-x1y2z"}}
+    status["restartCount"] = 2
+    obs = diagnose(job(), [pod(phase="Running", statuses=[status])], timeouts=T)
+    g = _grace(obs, "start-error:")
+    assert g.reason.code == "StartError" and g.reason.exit_code == 128
+    assert 'exec: "dagster"' in g.reason.message and "back-off" not in g.reason.message
+    assert obs.phase is JobPhase.PENDING
+
+
+def test_crash_loop_after_an_ordinary_exit_is_not_a_start_error():
+    status = {"name": "main", "image": "busybox:1.36", "ready": False, "restartCount": 2,
+              "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 20s"}},
+              "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}}}
+    obs = diagnose(job(), [pod(phase="Running", statuses=[status])], timeouts=T)
+    assert not [g for g in obs.graces if g.key.startswith("start-error:")]
+
+
+def test_create_container_error_message_is_included_and_masked():
+    msg = ('failed to generate container "4f1c2e" spec: failed to apply OCI options: failed to mkdir '
+           '"/work/hunter2-plain-env-value": mkdir /work: read-only file system')
+    obs = diagnose(job(), [pod(statuses=[waiting("CreateContainerError", msg)])], timeouts=T)
+    g = _grace(obs, "config:")
+    assert g.reason.code == "CreateContainerError" and "read-only file system" in g.reason.message
+    assert "hunter2-plain-env-value" not in g.reason.message
+
+
+def test_start_error_message_reaches_the_runtime_result_on_the_emulator():
+    """End to end: the emulator's kubelet (process mode) cannot exec the command; the Runtime's
+    final state names the container and carries the runtime's own message."""
+    testing = pytest.importorskip("podc.testing")
+    from podc.runtime import ExponentialBackoff, Runtime, Timeouts as RtTimeouts, connect
+    from rt_builders import FAST_TIMEOUTS, job_manifest
+
+    manifest = job_manifest("noexec", "process")
+    manifest["spec"]["template"]["spec"]["containers"][0]["command"] = ["definitely-not-a-command-podc"]
+    with testing.LocalCluster(mode="process", service_accounts={"default"}) as cluster:
+        transport = connect(api_client=cluster.api_client(),
+                            retry=ExponentialBackoff(base=0.01, cap=0.05, max_attempts=8, max_retry_after=2.0),
+                            timeout=(2.0, 5.0))
+        rt = Runtime(transport, run_id="run-start-error", namespace="default",
+                     timeouts=RtTimeouts(**FAST_TIMEOUTS), tick=0.02)
+        try:
+            name = rt.submit(manifest).name
+            state = rt.wait([name], timeout=15)[name]
+        finally:
+            rt.cancel_run(confirm_timeout=5)
+            rt.close()
+    assert state.phase is JobPhase.FAILED and state.reason.code == "StartError"
+    assert state.reason.exit_code == 128 and state.reason.container == "main"
+    assert 'exec: "definitely-not-a-command-podc"' in state.reason.message

@@ -8,12 +8,12 @@ nearest ancestor a layer set).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable, Iterator
 
 from podc.check.documents import Document, Violation, pod_parts
+from podc.check.secret_names import secret_names
 from podc.errors import Diagnostics, Pos, did_you_mean
 from podc.tree import to_plain
 
@@ -247,36 +247,37 @@ def _bounded(field_name: str, param: str):
 
 
 def _literal_secret_env(doc, parts, params) -> Finding:
-    patterns = [str(p).upper() for p in params.get("namePatterns") or []]
+    names = secret_names(params)
     for path, c in _containers(parts):
-        env = c.get("env")
-        if not isinstance(env, list):
-            continue
-        for i, var in enumerate(env):
-            if not isinstance(var, dict):
-                continue
-            name, value = var.get("name"), var.get("value")
-            if not isinstance(name, str) or value in (None, ""):
-                continue
-            hit = next((p for p in patterns if p in name.upper()), None)
+        for i, name in _literal_env(c):
+            hit = names.match(name)
             if hit:
                 # Never echo the value: the whole point is that it may be a secret.
                 yield (f"{path}/env/{i}/value",
-                       f"{_label(c)} sets {name} (looks like a {hit.lower()}) to a literal value")
+                       f"{_label(c)} sets {name} to a literal value (the name contains {hit}, which looks secret)")
 
 
-def secret_literals(doc: Document) -> list[str]:
-    """Literal values of env vars whose names look secret (default name patterns), as text."""
+def _literal_env(c: dict) -> Iterator[tuple[int, str]]:
+    """(index, name) of the env vars of ``c`` that have a non-empty literal ``value``."""
+    env = c.get("env")
+    for i, var in enumerate(env if isinstance(env, list) else []):
+        if isinstance(var, dict) and isinstance(var.get("name"), str) and var.get("value") not in (None, ""):
+            yield i, var["name"]
+
+
+def secret_literals(doc: Document, params: dict | None = None) -> list[str]:
+    """Literal values of env vars whose names look secret, as text (for redacting messages).
+
+    ``params`` are the ``literal-secret-env`` parameters (default: the pack's)."""
     parts = pod_parts(doc)
     if parts is None:
         return []
-    patterns = [p.upper() for p in load_pack()["literal-secret-env"].params.get("namePatterns", [])]
+    names = secret_names(params if params is not None else load_pack()["literal-secret-env"].params)
     out = []
     for _, c in _containers(parts):
-        for var in c.get("env") or []:
-            if isinstance(var, dict) and isinstance(var.get("name"), str) and var.get("value") not in (None, ""):
-                if any(p in var["name"].upper() for p in patterns):
-                    out.append(str(var["value"]))
+        for i, name in _literal_env(c):
+            if names.match(name):
+                out.append(str(c["env"][i]["value"]))
     return out
 
 

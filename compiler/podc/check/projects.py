@@ -14,7 +14,9 @@ Layers may carry their own ``exceptions:`` list; those apply to targets built fr
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -149,22 +151,49 @@ def _pair(o) -> tuple[str, Pos]:
 
 def _layer_exceptions(jobs: list, project_file: str, diags: Diagnostics) -> list:
     """``exceptions:`` lists in the layer files the targets were built from."""
-    from podc.source import load_single
-
     files: dict[str, str] = {}
+    project_abs = os.path.abspath(project_file)
+    seen: set[str] = set()
     for job in jobs:
         for origin in (getattr(job, "provenance", {}) or {}).values():
             f = origin.pos.file
-            if f and f not in files and os.path.abspath(f) != os.path.abspath(project_file) and os.path.isfile(f):
+            if not f or f in seen:
+                continue
+            seen.add(f)
+            if os.path.abspath(f) != project_abs:
                 files[f] = origin.layer
     out = []
     for f in sorted(files):
         try:
-            node = load_single(f, layer=files[f])
-        except PodcError:
-            continue  # the compiler already reported it
-        out.extend(read_exceptions(_node_at(node, ("exceptions",)), diags, layer=files[f]))
+            st = os.stat(f)
+        except OSError:
+            continue  # not a file (an in-memory layer's name) or gone: nothing to read
+        if not stat.S_ISREG(st.st_mode):
+            continue
+        found, notes = _exceptions_in_file(f, files[f], st.st_mtime_ns, st.st_size, (st.st_dev, st.st_ino))
+        diags.extend(notes)
+        # Fresh objects each call: apply_exceptions counts uses on them.
+        out.extend(replace(e) for e in found)
     return out
+
+
+@lru_cache(maxsize=256)
+def _exceptions_in_file(path: str, layer: str, mtime_ns: int, size: int,
+                        inode: tuple[int, int]) -> tuple[tuple, tuple]:
+    """(exceptions, diagnostics) of one layer file, parsed once per version of the file.
+
+    A Dagster run checks one Job per step against the same layer files; re-parsing them took most
+    of each check. The key holds the file's mtime, size and (device, inode), so an edited or
+    replaced file is read again, and a relative path read from another folder is another file."""
+    from podc.source import load_single
+
+    try:
+        node = load_single(path, layer=layer)
+    except PodcError:
+        return (), ()  # the compiler already reported it
+    local = Diagnostics()
+    found = read_exceptions(_node_at(node, ("exceptions",)), local, layer=layer)
+    return tuple(found), tuple(local.items)
 
 
 def check_jobs(jobs: list, project: Any, cli: CliOverrides | None = None,

@@ -14,7 +14,8 @@ import enum
 from dataclasses import dataclass, replace
 from typing import Any, Iterable, Sequence
 
-__all__ = ["JobPhase", "Reason", "Grace", "Timeouts", "Observation", "diagnose", "pod_failure"]
+__all__ = ["JobPhase", "Reason", "Grace", "Timeouts", "Observation", "diagnose", "pod_failure",
+           "runtime_message"]
 
 
 class JobPhase(str, enum.Enum):
@@ -31,9 +32,10 @@ class JobPhase(str, enum.Enum):
 @dataclass(frozen=True)
 class Reason:
     """A structured cause. ``code`` is the most specific cause (``OOMKilled``, ``ImagePullBackOff``,
-    ``Unschedulable``, ``FailedCreate``, ``ExitCode``, ``Evicted``, ``NodeLost``, ``DeadlineExceeded``,
-    ``BackoffLimitExceeded``, ``NotStarted``, ``Cancelled``, ``JobDeleted``, …); ``job_condition`` is
-    the Job's own failure reason when it has one."""
+    ``Unschedulable``, ``FailedCreate``, ``ExitCode``, ``StartError``, ``RunContainerError``,
+    ``Evicted``, ``NodeLost``, ``DeadlineExceeded``, ``BackoffLimitExceeded``, ``NotStarted``,
+    ``Cancelled``, ``JobDeleted``, …); ``job_condition`` is the Job's own failure reason when it
+    has one."""
 
     code: str
     message: str
@@ -69,7 +71,7 @@ class Timeouts:
     start: float = 600.0  # a Pod (or the first Pod) has not started running
     pending: float = 300.0  # a Pod is Unschedulable
     image_pull: float = 120.0  # ErrImagePull / ImagePullBackOff / InvalidImageName
-    config_error: float = 60.0  # CreateContainerConfigError (missing Secret/ConfigMap/key)
+    config_error: float = 60.0  # CreateContainerConfigError (missing Secret/ConfigMap/key), start errors
     failed_create: float = 30.0  # no Pod exists; then Events are read for FailedCreate
 
 
@@ -84,6 +86,10 @@ class Observation:
 _IMAGE_REASONS = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull",
                   "RegistryUnavailable"}
 _CONFIG_REASONS = {"CreateContainerConfigError", "CreateContainerError"}
+# A container the runtime could not start (exit 128 from runc/containerd: a missing executable,
+# a bad working dir, a mount failure). Its message is the only useful part: no logs exist.
+_START_REASONS = {"StartError", "ContainerCannotRun", "RunContainerError"}
+_RUNTIME_MESSAGE_LIMIT = 400
 # Pod Events that explain a Pod stuck before its containers start.
 _POD_EVENT_REASONS = ("FailedMount", "FailedAttachVolume", "FailedScheduling",
                       "FailedCreatePodSandBox", "FailedCreatePodContainer", "NetworkNotReady")
@@ -149,6 +155,10 @@ def pod_failure(pod: dict[str, Any]) -> tuple[Reason | None, tuple[str, str] | N
             text = (f"OOMKilled: container `{cname}` exceeded its {limit} memory limit" if limit
                     else f"OOMKilled: container `{cname}` ran out of memory (no memory limit set)")
             return Reason("OOMKilled", text, pod=name, container=cname, exit_code=code), None
+        if term.get("reason") in _START_REASONS:
+            text = (f"{term['reason']}: container `{cname}` could not start (exit code {code}): "
+                    f"{runtime_message(term.get('message'), pod)}")
+            return Reason(term["reason"], text, pod=name, container=cname, exit_code=code), None
         if code not in (None, 0):
             extra = f" ({term['reason']})" if term.get("reason") not in (None, "", "Error") else ""
             if code == 137 and not extra:
@@ -159,6 +169,24 @@ def pod_failure(pod: dict[str, Any]) -> tuple[Reason | None, tuple[str, str] | N
         return Reason(pod_reason or "PodFailed", f"pod `{name}` failed: {msg or 'no reason given'}",
                       pod=name), None
     return None, None
+
+
+def runtime_message(message: Any, pod: dict[str, Any], default: str = "no message from the container runtime") -> str:
+    """The kubelet's / container runtime's message, on one line, at most a few hundred characters.
+
+    Go errors wrap outward ("failed to create task: ...: exec: \"dagster\": executable file not
+    found in $PATH"), so the cause is at the end: a long message keeps its tail. The runtime
+    expands ``$(VAR)`` in command and args before exec, so an env value can appear; the Pod's
+    literal env values are masked, as API errors are (``podc.runtime.api.redact_env_values``)."""
+    from podc.runtime.api import redact_env_values
+
+    text = " ".join(str(message or "").split())
+    if not text:
+        return default
+    text = redact_env_values(text, {"spec": {"template": {"spec": pod.get("spec") or {}}}})
+    if len(text) > _RUNTIME_MESSAGE_LIMIT:
+        text = "…" + text[-(_RUNTIME_MESSAGE_LIMIT - 1):]
+    return text
 
 
 def _ts(obj: dict[str, Any]) -> str:
@@ -180,9 +208,17 @@ def _pending_issue(pod: dict[str, Any], t: Timeouts) -> Grace | None:
             return Grace(f"image:{name}/{cname}", t.image_pull,
                          Reason(why, text, pod=name, container=cname))
         if why in _CONFIG_REASONS:
-            text = f"{why}: container `{cname}` cannot be created: {detail or 'configuration error'}"
+            detail = runtime_message(detail, pod, "configuration error")
+            text = f"{why}: container `{cname}` cannot be created: {detail}"
             return Grace(f"config:{name}/{cname}", t.config_error,
                          Reason(why, text, pod=name, container=cname))
+        last = (cs.get("lastState") or {}).get("terminated") or {}
+        if why in _START_REASONS or (why == "CrashLoopBackOff" and last.get("reason") in _START_REASONS):
+            code = why if why in _START_REASONS else last["reason"]
+            text = (f"{code}: container `{cname}` cannot be started: "
+                    f"{runtime_message(detail if why in _START_REASONS else last.get('message'), pod)}")
+            return Grace(f"start-error:{name}/{cname}", t.config_error,
+                         Reason(code, text, pod=name, container=cname, exit_code=last.get("exitCode")))
     sched = next((c for c in _status(pod).get("conditions") or []
                   if c.get("type") == "PodScheduled" and str(c.get("status")) == "False"), None)
     if sched and sched.get("reason") == "Unschedulable":

@@ -1,0 +1,90 @@
+"""Which environment variable names look like they hold a secret.
+
+A name is split into words (on ``_``, ``-``, ``.`` and camelCase boundaries, digits apart), so
+``DAGSTER_RUN_STEP_KEY``, ``PRIMARY_KEY`` and ``MONKEY`` do not match merely because they contain
+"KEY". A name looks secret when
+
+* one of its words is a secret word (``DB_PASSWORD``, ``GITHUB_TOKEN``, ``apiKey`` → ``API KEY``
+  is a pair, ``APIKEY`` is a word), or
+* it contains a secret pair of consecutive words (``AWS_SECRET_ACCESS_KEY`` → ``ACCESS KEY``), or
+* one of its words contains a secret substring (``PGPASSWORD``),
+
+unless it ends with words saying the value only points at or describes the secret (``PASSWORD_FILE``,
+``TOKEN_URL``, ``SECRET_NAME``, ``TOKEN_TTL``) or the whole name is allow-listed (``PWD``, the
+shell's working directory). All the word lists are rule parameters (``literal-secret-env`` in
+``policies/best-practices/pack.yaml``), so a project can extend them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Mapping
+
+__all__ = ["SecretNames", "split_words", "secret_names"]
+
+# An acronym before a capitalised word (API|Key), a capitalised or lower-case word, an
+# all-caps run, or digits. Separators (_ - . and anything else) are skipped.
+_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+PARAM_NAMES = ("words", "pairs", "substrings", "ignoreSuffixes", "allowNames")
+
+
+def split_words(name: str) -> tuple[str, ...]:
+    """``apiKey`` → (API, KEY); ``AWS_SECRET_ACCESS_KEY`` → (AWS, SECRET, ACCESS, KEY)."""
+    return tuple(w.upper() for w in _WORD.findall(name))
+
+
+@dataclass(frozen=True)
+class SecretNames:
+    words: frozenset[str]
+    pairs: tuple[tuple[str, ...], ...]
+    substrings: tuple[str, ...]
+    ignore_suffixes: tuple[tuple[str, ...], ...]  # word sequences a name may end with
+    allow_names: frozenset[str]
+
+    def match(self, name: str) -> str | None:
+        """What makes ``name`` look secret (``PASSWORD``, ``ACCESS_KEY``…), or None."""
+        words = split_words(name)
+        if not words or "_".join(words) in self.allow_names:
+            return None
+        if any(words[-len(suffix):] == suffix for suffix in self.ignore_suffixes):
+            return None
+        for word in words:
+            if word in self.words:
+                return word
+        for pair in self.pairs:
+            n = len(pair)
+            if any(words[i:i + n] == pair for i in range(len(words) - n + 1)):
+                return "_".join(pair)
+        for word in words:
+            hit = next((s for s in self.substrings if s in word), None)
+            if hit:
+                return hit
+        return None
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """A parameter as strings; a single string is a one-item list."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        return ()
+    return tuple(str(v).strip() for v in value if v is not None and str(v).strip())
+
+
+def secret_names(params: Mapping[str, Any]) -> SecretNames:
+    """The matcher for a rule's merged parameters (cached: called for every document)."""
+    return _build(tuple((k, _strings(params.get(k))) for k in PARAM_NAMES))
+
+
+@lru_cache(maxsize=64)
+def _build(key: tuple[tuple[str, tuple[str, ...]], ...]) -> SecretNames:
+    p = dict(key)
+    # Words and pairs are written with any separator (API_KEY, api-key, apiKey); compare words.
+    words = frozenset(w for item in p["words"] for w in ["".join(split_words(item))] if w)
+    pairs = tuple(sorted({split_words(item) for item in p["pairs"] if len(split_words(item)) > 1}))
+    return SecretNames(words, pairs, tuple(sorted({s.upper() for s in p["substrings"]})),
+                       tuple(sorted({split_words(item) for item in p["ignoreSuffixes"] if split_words(item)})),
+                       frozenset("_".join(split_words(n)) for n in p["allowNames"]))
