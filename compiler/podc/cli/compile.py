@@ -1,0 +1,140 @@
+"""``podc compile [PROJECT] [FILES…] [--profile P] [--target T…] [--out DIR | --stdout]
+[--format yaml|json] [--check] [--no-policy]``
+
+Writes ``<out>/<target>.yaml`` (or ``.json``) per target. ``--check`` writes nothing and exits 1
+when an output is missing or out of date; with FILES (what pre-commit passes) only the targets
+those files affect are compiled. Exit codes: 0 ok, 1 out of date / policy errors, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+__all__ = ["main", "compile_command", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="podc compile", description="Compile a podc project into Job manifests.")
+    p.add_argument("paths", nargs="*", metavar="PROJECT|FILE",
+                   help="the project folder or podc.yaml (default: .), then changed files (with --check)")
+    p.add_argument("--profile", help="profile to apply (default: the project's defaultProfile)")
+    p.add_argument("--target", "-t", action="append", dest="targets", metavar="T", help="compile only T (repeatable)")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--out", "-o", metavar="DIR", help="output folder (default: the project's `output`)")
+    out.add_argument("--stdout", action="store_true", help="print the manifests instead of writing files")
+    p.add_argument("--format", "-f", choices=("yaml", "json"), default="yaml")
+    p.add_argument("--check", action="store_true", help="write nothing; exit 1 if outputs are missing or out of date")
+    p.add_argument("--no-policy", action="store_true", help="skip policy checks")
+    return p
+
+
+def main(argv: Sequence[str]) -> int:
+    args = build_parser().parse_intermixed_args(list(argv))
+    project, files = _split_paths(args.paths)
+    from podc.pipeline import gc_paused
+
+    with gc_paused():  # a short-lived process building large acyclic trees: see gc_paused
+        return compile_command(project=project, files=files, profile=args.profile, targets=args.targets,
+                               out=args.out, stdout=args.stdout, fmt=args.format, check=args.check,
+                               policy=not args.no_policy)
+
+
+def _split_paths(paths: list[str]) -> tuple[str, list[str]]:
+    """The first path is the project when it is a folder or a podc.yaml; the rest are changed files."""
+    if paths and (os.path.isdir(paths[0]) or os.path.basename(paths[0]) == "podc.yaml"):
+        return paths[0], paths[1:]
+    return ".", paths
+
+
+def compile_command(*, project: str = ".", files: Sequence[str] = (), profile: str | None = None,
+                    targets: Sequence[str] | None = None, out: str | None = None, stdout: bool = False,
+                    fmt: str = "yaml", check: bool = False, policy: bool = True) -> int:
+    from podc._version import __version__
+    from podc.emit import apply_plan, marker_line, plan_outputs, render_document
+    from podc.errors import format_diagnostics
+    from podc import pipeline
+    from podc.project import LayerCache
+
+    proj = pipeline.load_project(project)
+    out_dir = Path(out).absolute() if out else proj.output
+    ext = ".json" if fmt == "json" else ".yaml"
+    selected = list(targets) if targets else None
+    cache = LayerCache(proj)  # shared with the affected-targets scan: each layer file is read once
+    if check and files and selected is None:
+        selected = _affected_targets(proj, profile, files, out_dir, ext, cache)
+        if not selected:
+            return 0
+    result = pipeline.compile_loaded(proj, profile, selected, check=policy, cache=cache)
+    diagnostics = result.diagnostics
+    policy_errors = [d for d in diagnostics if d.severity == "error"]
+    if policy_errors:
+        print(format_diagnostics(policy_errors, color=_color()), file=sys.stderr)
+    others = len(diagnostics) - len(policy_errors)
+    if others:  # warnings and notes: `podc check` shows them; compile stays quiet enough for hooks
+        print(f"podc: {others} policy warning(s)/note(s); run `podc check` to see them", file=sys.stderr)
+    if policy_errors:
+        print(f"podc: {len(policy_errors)} policy error(s); nothing written (use --no-policy to skip policies)",
+              file=sys.stderr)
+        return 1
+    if stdout:
+        sys.stdout.write(_stdout_text(result.jobs, fmt))
+        return 0
+    marker = marker_line(__version__, Path(os.path.relpath(proj.path, out_dir)).as_posix())
+    contents = {f"{job.target}{ext}": render_document(job.manifest, fmt, marker) for job in result.jobs}
+    plan = plan_outputs(out_dir, contents, prune=selected is None)
+    shown = _shown(out_dir)
+    if check:
+        if plan.up_to_date:
+            return 0
+        for name in plan.write:
+            state = "missing" if name in plan.missing else "out of date"
+            print(f"podc: {state}: {shown}/{name}", file=sys.stderr)
+        for name in plan.remove:
+            print(f"podc: stale (its target is gone): {shown}/{name}", file=sys.stderr)
+        cmd = "podc compile" + ("" if project == "." else f" {project}") + (f" --profile {profile}" if profile else "")
+        print(f"podc: outputs are out of date; run `{cmd}`", file=sys.stderr)
+        return 1
+    apply_plan(plan)
+    print(f"podc: {len(plan.write)} written, {len(plan.unchanged)} unchanged, {len(plan.remove)} removed in {shown}",
+          file=sys.stderr)
+    return 0
+
+
+def _affected_targets(proj, profile: str | None, files: Sequence[str], out_dir: Path, ext: str, cache) -> list[str]:
+    """Targets whose inputs (project file, layer files and their extends) or output is in ``files``."""
+    from podc.errors import Diagnostics
+
+    changed = {Path(f).resolve() for f in files}
+    if proj.path.resolve() in changed:
+        return list(proj.targets)
+    chosen = proj.select_profile(profile, Diagnostics())
+    affected = []
+    for name, target in proj.targets.items():
+        deps = {p.resolve() for p in proj.files_of(target, chosen, cache)}
+        deps.add((out_dir / f"{name}{ext}").resolve())
+        if deps & changed:
+            affected.append(name)
+    return affected
+
+
+def _stdout_text(jobs: list, fmt: str) -> str:
+    from podc.emit import to_json, to_yaml
+
+    if fmt == "json":
+        if len(jobs) == 1:
+            return to_json(jobs[0].manifest)
+        return to_json({"apiVersion": "v1", "kind": "List", "items": [j.manifest for j in jobs]})
+    return "---\n".join(to_yaml(j.manifest) for j in jobs)
+
+
+def _shown(path: Path) -> str:
+    rel = os.path.relpath(path)
+    return path.as_posix() if rel.startswith("..") else Path(rel).as_posix()
+
+
+def _color() -> bool:
+    return sys.stderr.isatty() and "NO_COLOR" not in os.environ

@@ -1,0 +1,141 @@
+"""The ``podc`` command: dispatch to one module per sub-command, inside one error handler.
+
+Dispatch happens on the sub-command name before any parser is built, so ``podc --version`` and
+the start of every command stay fast (no pydantic, ruamel or jsonschema import). Each command
+module exposes ``main(argv) -> int``; commands of optional parts are imported lazily and
+reported as "not available" when their extra is not installed.
+
+Exit codes: 0 ok; 1 check failed / outputs out of date; 2 bad input or usage; 3 internal error;
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable, Sequence
+
+__all__ = ["main", "run_guarded", "COMMANDS"]
+
+# name -> (module, function names to try, extra that provides it, one-line help)
+COMMANDS: dict[str, tuple[str, tuple[str, ...], str | None, str]] = {
+    "compile": ("podc.cli.compile", ("main",), None, "compile a project's targets into Job manifests"),
+    "explain": ("podc.cli.explain", ("main",), None, "show which layer set each value of a compiled Job"),
+    "check": ("podc.cli.check", ("main",), None, "check manifests or a project against schemas and policies"),
+    "submit": ("podc.cli.submit", ("main", "run_submit"), "runtime", "submit compiled Jobs to a cluster"),
+    "local-cluster": ("podc.testing.cli", ("main",), "runtime", "run the local Kubernetes API emulator"),
+}
+# Modules of optional dependencies: a missing one means "install the extra", not a bug.
+_OPTIONAL_DEPS = ("kubernetes", "dagster", "urllib3", "celpy", "cel")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def _usage() -> str:
+    lines = ["usage: podc [--version] <command> [options]", "", "commands:"]
+    for name, (_, _, _, text) in COMMANDS.items():
+        lines.append(f"  {name:<14} {text}")
+    lines.append("")
+    lines.append("Run `podc <command> --help` for the options of a command.")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    return run_guarded(lambda: _dispatch(args))
+
+
+def _dispatch(args: list[str]) -> int:
+    if not args:
+        print(_usage(), file=sys.stderr)
+        return EXIT_USAGE
+    first = args[0]
+    if first in ("--version", "-V", "version"):
+        from podc._version import __version__
+
+        print(f"podc {__version__}")
+        return EXIT_OK
+    if first in ("-h", "--help", "help"):
+        print(_usage())
+        return EXIT_OK
+    entry = COMMANDS.get(first)
+    if entry is None:
+        from podc.errors import did_you_mean
+
+        guess = did_you_mean(first, COMMANDS)
+        hint = f" (did you mean {guess!r}?)" if guess else ""
+        print(f"podc: unknown command {first!r}{hint}\n\n{_usage()}", file=sys.stderr)
+        return EXIT_USAGE
+    handler = _load(first, entry)
+    if handler is None:
+        return EXIT_USAGE
+    return int(handler(args[1:]) or 0)
+
+
+def _load(name: str, entry: tuple[str, tuple[str, ...], str | None, str]) -> Callable[[list[str]], int] | None:
+    import importlib
+
+    module_name, functions, extra, _ = entry
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        missing = e.name or ""
+        if missing == module_name or module_name.startswith(missing + ".") or missing.split(".")[0] in _OPTIONAL_DEPS:
+            where = f" (install podc[{extra}])" if extra else " in this installation"
+            print(f"podc: `podc {name}` is not available{where}", file=sys.stderr)
+            return None
+        raise
+    for fn in functions:
+        handler = getattr(module, fn, None)
+        if callable(handler):
+            return handler
+    print(f"podc: `podc {name}` is not available in this installation", file=sys.stderr)
+    return None
+
+
+def run_guarded(fn: Callable[[], int]) -> int:
+    """Run a command: bad input -> located diagnostics and exit 2; anything unexpected -> a
+    short message, the traceback in a log file, exit 3. Never a raw traceback."""
+    try:
+        return fn()
+    except KeyboardInterrupt:
+        print("podc: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except SystemExit as e:  # argparse: --help (0) and usage errors (2)
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else EXIT_USAGE)
+    except BrokenPipeError:
+        return EXIT_FAILED
+    except Exception as e:  # noqa: BLE001 - the one top-level handler
+        from podc.errors import PodcError
+
+        if isinstance(e, PodcError):
+            report_error(e)
+            return EXIT_USAGE
+        return _internal_error(e)
+
+
+def report_error(e) -> None:
+    import os
+
+    from podc.errors import format_diagnostics
+
+    color = sys.stderr.isatty() and "NO_COLOR" not in os.environ
+    print(format_diagnostics(e.diagnostics, color=color), file=sys.stderr)
+
+
+def _internal_error(e: BaseException) -> int:
+    import tempfile
+    import traceback
+
+    from podc._version import __version__
+
+    text = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+    try:
+        fd, path = tempfile.mkstemp(prefix="podc-crash-", suffix=".log")
+        with open(fd, "w", encoding="utf-8") as f:
+            f.write(f"podc {__version__}\nargv: {sys.argv!r}\n\n{text}")
+        where = f"; details in {path}"
+    except OSError:
+        where = ""
+    print(f"podc: internal error ({type(e).__name__}){where}\n"
+          "This is a bug in podc, not in your input; please report it with the log file.", file=sys.stderr)
+    return EXIT_INTERNAL
