@@ -91,6 +91,30 @@ def test_absent_field_points_at_the_nearest_ancestor_a_layer_set(tmp_path):
     assert job.locate(mem["path"]).pos.line == mem["source"]["line"]
 
 
+def test_field_missing_under_podc_defaults_points_at_the_users_target_not_podcs_install(tmp_path):
+    # /spec exists only because podc's secure defaults created it: a missing
+    # activeDeadlineSeconds belongs to the user's target, not to podc's defaults file.
+    base = BASE.replace("activeDeadlineSeconds: 3600\n", "")
+    root = make_project(tmp_path, "policies:\n  bestPractices:\n    disable: [image-digest]\n", base=base)
+    code, data = report(root)
+    deadline = violations(data, "etl")[("best-practices", "active-deadline")]
+    assert deadline["path"] == "/spec"
+    assert deadline["source"]["file"] == "podc.yaml"
+    assert deadline["source"]["line"] == line_of(root / "podc.yaml", "etl:")
+
+
+def test_project_check_honours_pss_none_and_rule_severity(tmp_path):
+    policies = ("policies:\n  pss: none\n  bestPractices:\n    disable: [image-digest]\n"
+                "    severity: {read-only-root-filesystem: error}\n")
+    team = TEAM + "  readOnlyRootFilesystem: false\n"
+    root = make_project(tmp_path, policies, team=team)
+    code, data = report(root)
+    got = violations(data, "gpu-train")
+    assert not any(policy == "pod-security" for policy, _ in got)
+    assert got[("best-practices", "read-only-root-filesystem")]["severity"] == "error"
+    assert code == 1
+
+
 def test_project_exceptions_apply_per_target_and_expire(tmp_path):
     policies = """\
 policies:

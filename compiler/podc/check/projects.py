@@ -24,6 +24,7 @@ from podc.check.documents import Document
 from podc.check.engine import CheckOptions, CheckResult, SEVERITY_RANK, check_documents
 from podc.check.exceptions import read_exceptions
 from podc.errors import Diagnostics, PodcError, Pos, did_you_mean
+from podc.render import DEFAULTS_LAYER
 from podc.tree import MapNode, Node, SeqNode, to_plain
 
 __all__ = ["CliOverrides", "project_options", "documents_from_jobs", "check_jobs", "check_project"]
@@ -129,9 +130,15 @@ def _job_locator(job):
 
     def locate(pointer: str):
         # Walk up to the nearest pointer a layer set; show it at its key, as for manifests.
+        # A field nobody set is the user's to add: skip ancestors only podc's built-in defaults
+        # created (pointing into podc's own install is no help) and fall back to where the target
+        # is named (its metadata.name comes from the target's key in podc.yaml).
         p = pointer
-        while p not in provenance and p:
+        leaf = not isinstance(_resolve(job.manifest, pointer), (dict, list))
+        while p and (p not in provenance or ((p != pointer or not leaf) and _is_default(provenance[p]))):
             p = p[: p.rfind("/")]
+        if not p and (p not in provenance or _is_default(provenance[p])) and "/metadata/name" in provenance:
+            p = "/metadata/name"
         origin = provenance.get(p) or job.locate(pointer)
         if origin is None:
             return Pos(), ()
@@ -141,6 +148,23 @@ def _job_locator(job):
         pos = kp if kp is not None and kp.file == origin.pos.file else origin.pos
         return pos, related
     return locate
+
+
+def _resolve(doc: Any, pointer: str) -> Any:
+    """The value at a JSON pointer, or None."""
+    for token in pointer.split("/")[1:]:
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(doc, dict):
+            doc = doc.get(token)
+        elif isinstance(doc, list) and token.isdigit() and int(token) < len(doc):
+            doc = doc[int(token)]
+        else:
+            return None
+    return doc
+
+
+def _is_default(origin) -> bool:
+    return getattr(origin, "layer", None) == DEFAULTS_LAYER
 
 
 def _pair(o) -> tuple[str, Pos]:
