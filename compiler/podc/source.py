@@ -1,6 +1,12 @@
 """Loading YAML into positioned trees. The only module that imports ruamel.yaml.
 
-It composes documents with ruamel's C parser (fast; positions on every node) and builds
+Each document of a stream is first given to the fast reader (:mod:`podc._fastyaml`: the plain
+block YAML kubectl, Helm and people write, read line by line, values typed by ruamel's own
+YAML 1.2 resolver); a document it does not fully understand is read by the full loader below,
+on its own exact slice of the text, so errors and positions are the same either way (the tests
+compare the two on generated documents).
+
+The full loader composes documents with ruamel's C parser (positions on every node) and builds
 :mod:`podc.tree` nodes itself, so it can:
 
 * report duplicate keys (with the first definition), unknown tags and syntax errors at
@@ -113,11 +119,92 @@ def load_single(path: str | os.PathLike, layer: str | None = None, limits: Limit
 def load_text(text: str, filename: str = "<string>", layer: str | None = None,
               limits: Limits = DEFAULT_LIMITS) -> list[Node]:
     """All documents in ``text``. Raises :class:`PodcError` listing every problem found."""
+    import gc
+
+    layer = layer or filename
+    gc_was_on = gc.isenabled()
+    gc.disable()  # building many small acyclic objects: the cyclic GC would rescan them again and again
+    try:
+        return [doc if isinstance(doc, (MapNode, SeqNode, ScalarNode)) else _fast_nodes(doc, filename, layer)
+                for doc in _read(text, filename, layer, limits)]
+    finally:
+        if gc_was_on:
+            gc.enable()
+
+
+def _read(text: str, filename: str, layer: str, limits: Limits) -> list:
+    """Every document: (plain data, positions) when the fast reader could read it, else a Node
+    from the full loader (which reports every problem). Raises PodcError for bad input."""
     if len(text) > limits.max_bytes:
         raise PodcError.single("input.too-large", f"input is {len(text)} characters; podc reads at most {limits.max_bytes}",
                                Pos(filename))
+    import gc
+
+    from podc import _fastyaml
+
+    gc_was_on = gc.isenabled()
+    gc.disable()  # building many small objects: the cyclic GC would rescan them again and again
+    try:
+        split = _fastyaml.split_documents(text)
+        builder = _Builder(filename, layer, limits)
+        if split is None:
+            docs: list = _load_slow(text, filename, builder)
+            builder.diags.raise_if_errors()
+            return docs
+        resolve = _fastyaml.Resolver(_yaml(), _AS_TEXT_TAGS, _PLAIN_TAGS)
+        docs = []
+        nodes = 0
+        for doc in split.docs:
+            try:
+                data, positions = _fastyaml.parse_document(split, doc, resolve, limits.max_depth)
+                nodes += len(positions)
+                if nodes > limits.max_nodes:
+                    raise _fastyaml.NotFast("too many nodes")
+                docs.append((data, positions))
+                continue
+            except _fastyaml.NotFast:
+                pass
+            first, end = doc[0], doc[1]
+            # "\n" * first keeps line numbers exact for the full loader.
+            try:
+                tail = "\n" if end < len(split.lines) else ""  # the file's last line may have no newline
+                docs.extend(_load_slow("\n" * first + "\n".join(split.lines[first:end]) + tail, filename, builder))
+            except PodcError as e:
+                builder.diags.extend(e.diagnostics)
+        builder.diags.raise_if_errors()
+        return docs
+    finally:
+        if gc_was_on:
+            gc.enable()
+
+
+def _fast_nodes(doc: tuple, filename: str, layer: str) -> Node:
+    """Positioned nodes from the fast reader's (data, positions)."""
+    data, positions = doc
+    it = iter(positions)
+
+    def build(value: Any) -> Node:
+        origin = Origin(layer, Pos(filename, *next(it)))
+        if isinstance(value, dict):
+            items: dict[str, Node] = {}
+            key_pos: dict[str, Pos] = {}
+            for k, v in value.items():
+                key_pos[k] = Pos(filename, *next(it))
+                items[k] = build(v)
+            return MapNode(items, origin, key_pos)
+        if isinstance(value, list):
+            return SeqNode([build(v) for v in value], origin)
+        return ScalarNode(value, origin)
+
+    return build(data)
+
+
+def _load_slow(text: str, filename: str, builder: "_Builder") -> list[Node]:
+    """The full positioned loader: ruamel's C composer and :class:`_Builder`."""
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    limits = builder.limits
+    builder.shared = {}  # keyed by id() of nodes of one composition only
     try:
         composed = list(_yaml().compose_all(text))
     except MarkedYAMLError as e:
@@ -135,7 +222,6 @@ def load_text(text: str, filename: str = "<string>", layer: str | None = None,
     except YAMLError as e:
         raise PodcError.single("yaml.syntax", f"invalid YAML: {e}", Pos(filename)) from None
 
-    builder = _Builder(filename, layer or filename, limits)
     docs: list[Node] = []
     try:
         for root in composed:
@@ -144,7 +230,6 @@ def load_text(text: str, filename: str = "<string>", layer: str | None = None,
             docs.append(builder.build(root, 0))
     except _TooBig as e:
         builder.diags.add("input.too-large", e.message, e.pos, hint=e.hint)
-    builder.diags.raise_if_errors()
     return docs
 
 

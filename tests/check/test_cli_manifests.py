@@ -200,3 +200,74 @@ def test_text_report_groups_by_file_and_has_no_colour_when_not_a_tty(tmp_path):
     assert any(f"{line_of(path, 'privileged: true')}:13  error" in l and "pod-security/privileged" in l for l in lines)
     assert "\x1b[" not in out
     assert "FAILED" in lines[-1]
+
+
+def _big_manifest(n: int) -> tuple[str, list[tuple[int, int, int]]]:
+    """n Jobs in one file, every 5th privileged, in the shapes people write (block style,
+    kubectl's indentless lists, a flow mapping, an anchor read the full way, a literal script).
+    Returns the text and, for each privileged Job, (document index, line, column) of the
+    `privileged` key found by scanning the text itself."""
+    docs, expected = [], []
+    for i in range(n):
+        privileged = "true" if i % 5 == 0 else "false"
+        if i % 50 == 10:     # flow style securityContext
+            sc = f"        securityContext: {{readOnlyRootFilesystem: true, privileged: {privileged}}}\n"
+        else:
+            sc = f"        securityContext:\n          readOnlyRootFilesystem: true\n          privileged: {privileged}\n"
+        anchor = " &img" if i % 50 == 35 else ""
+        docs.append(
+            f"# job {i}\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: job-{i}\nspec:\n"
+            "  backoffLimit: 1\n  activeDeadlineSeconds: 600\n  ttlSecondsAfterFinished: 600\n"
+            "  template:\n    spec:\n      restartPolicy: Never\n      automountServiceAccountToken: false\n"
+            "      containers:\n      - name: main\n"
+            f"        image:{anchor} registry.corp/etl:1.0@sha256:{'b' * 64}\n"
+            "        command:\n        - sh\n        - -c\n        - |\n          echo 'a: b'\n          exit 0\n"
+            "        resources:\n          requests: {cpu: 100m}\n          limits:\n            memory: 64Mi\n"
+            + sc)
+    text = "---\n".join(docs)
+    lines = text.split("\n")
+    doc_index = -1
+    for number, line in enumerate(lines, 1):
+        if line.startswith("# job "):
+            doc_index += 1
+        col = line.find("privileged: true")
+        if col >= 0:
+            expected.append((doc_index, number, col + 1))
+    return text, expected
+
+
+def test_violations_in_a_large_multi_document_file_are_located_exactly(tmp_path):
+    text, expected = _big_manifest(400)
+    path = tmp_path / "jobs.yaml"
+    path.write_text(text)
+    code, data, _ = report("jobs.yaml", cwd=tmp_path)
+    assert code == 1 and data["summary"]["documents"] == 400
+    found = []
+    for doc in data["documents"]:
+        for v in doc["violations"]:
+            if (v["policy"], v["rule"]) == ("pod-security", "privileged"):
+                assert v["path"] == "/spec/template/spec/containers/0/securityContext/privileged"
+                found.append((doc["index"], v["source"]["line"], v["source"]["column"]))
+                assert v["source"]["file"] == "jobs.yaml"
+    assert found == expected and len(found) == 80
+    # the shapes that are not read the fast way (flow mapping, anchor) are in the list too
+    assert {i % 50 for i, _, _ in found} >= {10, 35}
+    # and every other finding of the whole file agrees with the full positioned loader
+    from podc.check.documents import node_locator
+    from podc.source import load_file
+
+    roots = load_file(path)
+    for doc in data["documents"]:
+        locate = node_locator(roots[doc["index"]])
+        for v in doc["violations"]:
+            pos, _ = locate(v["path"])
+            assert (v["source"]["line"], v["source"]["column"]) == (pos.line, pos.col), v
+
+
+def test_empty_documents_are_skipped_like_kubectl_does(tmp_path):
+    path = tmp_path / "helm.yaml"
+    path.write_text("---\n" + PRIVILEGED_YAML + "---\n# Source: chart/templates/empty.yaml\n---\n")
+    code, data, err = report("helm.yaml", cwd=tmp_path)
+    assert code == 1 and len(data["documents"]) == 1 and "not-an-object" not in err
+    priv = [v for v in data["documents"][0]["violations"] if v["rule"] == "privileged"]
+    assert priv[0]["source"]["line"] == 1 + PRIVILEGED_YAML.splitlines().index("            privileged: true") + 1

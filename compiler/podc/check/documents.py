@@ -3,8 +3,9 @@ JSON pointer back to a source position.
 
 Two kinds of input produce documents:
 
-* plain manifests (multi-document YAML or JSON files): every object is located at its own
-  file:line:col through the positioned tree :mod:`podc.source` builds;
+* plain manifests (multi-document YAML or JSON files): read as plain data by
+  :func:`podc.source_documents.load_documents`; a violation's file:line:col is computed only
+  when it is reported (big files stay fast);
 * podc projects: each compiled target is one document, located through the compiler's
   provenance (the layer line that set a value, or the nearest ancestor a layer set).
 
@@ -18,10 +19,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from podc.errors import Diagnostics, Pos, did_you_mean
-from podc.tree import MapNode, Node, SeqNode, to_plain
+from podc.tree import MapNode, Node, SeqNode
+
+if TYPE_CHECKING:
+    from podc.source_documents import SourceDocument
 
 __all__ = [
     "Document",
@@ -202,48 +206,61 @@ def classify_kind(api_version: Any, kind: Any) -> tuple[str, str | None]:
 
 
 def load_manifest_documents(paths: list[str], diags: Diagnostics) -> list[Document]:
-    """Documents to check from manifest files; skipped kinds become info notices in ``diags``."""
+    """Documents to check from manifest files; skipped kinds become info notices in ``diags``.
+
+    Files are read as plain data (:func:`podc.source.load_documents`); a source position is only
+    computed for what gets reported, which keeps big multi-document files fast.
+    """
     from podc.errors import PodcError
-    from podc.source import load_file
+    from podc.source_documents import load_documents
 
     docs: list[Document] = []
     for path in paths:
         try:
-            roots = load_file(path)
+            sources = load_documents(path)
         except PodcError as e:
             diags.extend(e.diagnostics)
             continue
-        for index, root in enumerate(roots):
-            _add_manifest(path, index, root, docs, diags)
+        for index, source in enumerate(sources):
+            _add_manifest(path, index, source, docs, diags)
     return docs
 
 
-def _add_manifest(path: str, index: int, root: Node, docs: list[Document], diags: Diagnostics) -> None:
-    pos = root.origin.pos
-    if not isinstance(root, MapNode):
-        diags.add("check.not-an-object", "expected a Kubernetes object (a mapping with apiVersion and kind)", pos)
+def _add_manifest(path: str, index: int, source: SourceDocument, docs: list[Document], diags: Diagnostics) -> None:
+    data = source.data
+    if data is None:  # an empty document ("---" with nothing after it): kubectl skips it too
         return
-    data = to_plain(root)
-    kind_node = root.items.get("kind")
-    kind_pos = root.key_pos.get("kind", pos)
+    if not isinstance(data, dict):
+        diags.add("check.not-an-object", "expected a Kubernetes object (a mapping with apiVersion and kind)", source.pos)
+        return
     # A `kind: List` wraps items; check each of them.
-    if data.get("kind") == "List" and isinstance(root.items.get("items"), SeqNode):
-        for item in root.items["items"].items:
-            _add_manifest(path, index, item, docs, diags)
+    if data.get("kind") == "List" and isinstance(data.get("items"), list):
+        for i in range(len(data["items"])):
+            _add_manifest(path, index, source.item(f"/items/{i}"), docs, diags)
         return
     verdict, suggestion = classify_kind(data.get("apiVersion"), data.get("kind"))
     if verdict == "error":
-        if kind_node is None:
-            diags.add("check.missing-kind", "object has no kind", pos,
+        if "kind" not in data:
+            diags.add("check.missing-kind", "object has no kind", source.pos,
                       hint="every Kubernetes object needs apiVersion and kind (e.g. apiVersion: batch/v1, kind: Job)")
         else:
             hint = f"did you mean {suggestion!r}?" if suggestion else (
                 "podc checks " + ", ".join(sorted(POD_TEMPLATE_PATHS)) + "; other built-in kinds are skipped")
             diags.add("check.unknown-kind", f"unknown kind {data.get('kind')!r} in {data.get('apiVersion')!r}",
-                      kind_node.origin.pos, hint=hint)
+                      source.value_pos("/kind"), hint=hint)
         return
     if verdict == "skip":
-        diags.add("check.skipped-kind", f"{data.get('kind')} has no pod template; not checked", kind_pos,
+        diags.add("check.skipped-kind", f"{data.get('kind')} has no pod template; not checked", source.locate("/kind"),
                   severity="info")
         return
-    docs.append(Document(file=os.fspath(path), index=index, manifest=data, locator=node_locator(root), pos=pos))
+    docs.append(Document(file=os.fspath(path), index=index, manifest=data, locator=source_locator(source),
+                         pos=source.pos))
+
+
+def source_locator(source: SourceDocument) -> Callable[[str], tuple[Pos, tuple]]:
+    """Like :func:`node_locator`, for a document read as plain data with lazy positions."""
+
+    def locate(pointer: str) -> tuple[Pos, tuple]:
+        return source.locate(pointer), ()
+
+    return locate

@@ -1,0 +1,398 @@
+"""A fast reader for the plain block YAML that kubectl, Helm and people write for Kubernetes.
+
+ruamel.yaml (even with its C parser) spends most of its time in Python per node, so reading a
+2,000-document manifest costs seconds. This reader handles the common subset line by line and
+produces PLAIN data plus a flat list of source positions (one per node and per mapping key, in
+document order), so a position is only turned into a :class:`~podc.errors.Pos` when someone asks.
+
+It never guesses: anything outside the subset (anchors, aliases, tags, flow collections other than
+``[]``/``{}``, multi-line plain or quoted scalars, folded or indented block scalars, duplicate or
+merge keys, ``$patch``, tabs, unusual characters, bad indentation, ...) raises :class:`NotFast` and
+the caller reads that document with the full positioned loader, which reports errors exactly.
+Scalars are resolved by ruamel's own YAML 1.2 resolver and constructor (cached per distinct text),
+so values are identical to the full loader's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Callable
+
+__all__ = ["NotFast", "Split", "split_documents", "parse_document", "Resolver"]
+
+
+class NotFast(Exception):
+    """The text is outside the fast subset; read it with the full loader."""
+
+
+# Characters the fast path accepts anywhere: printable, no tab, no CR (CRLF is normalised
+# before), no BOM, no NEL/LS/PS (YAML 1.1 line breaks).
+_UNUSUAL = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_JSON_ESCAPES = re.compile(r'\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})')
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # JSON pairs them up; YAML does not
+_PLAIN_START_BAD = frozenset("[]{},#&*!|>'\"%@`?:")
+_KEY_START_SLOW = _PLAIN_START_BAD | {"-"}
+_SPECIAL_KEYS = frozenset(("<<", "$patch"))  # merge key, merge directive: the full loader's job
+
+
+class _Any:
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+_ANY = _Any()
+
+
+class Split:
+    """A stream cut into documents: its lines, the significant (non-blank, non-comment) lines as
+    (line index, indent, text), and per document (first line, end line, first/end significant
+    line, whether its ``---`` line carries content)."""
+
+    __slots__ = ("lines", "sig", "docs")
+
+    def __init__(self, lines: list[str], sig: list[tuple[int, int, str]], docs: list[tuple[int, int, int, int, bool]]):
+        self.lines, self.sig, self.docs = lines, sig, docs
+
+
+def split_documents(text: str) -> Split | None:
+    """The stream cut into documents, or None for an unusual stream (read it all the full way).
+
+    A document starts at its ``---`` line (if any). A ``---`` at column 0 always starts a
+    document in YAML, whatever came before, so the split is exact. Directives (``%``), end
+    markers (``...``) and unusual characters send the whole stream to the full loader.
+    """
+    if "\r" in text:
+        if "\r" in text.replace("\r\n", ""):
+            return None
+        text = text.replace("\r\n", "\n")
+    if _UNUSUAL.search(text):
+        return None
+    lines = text.split("\n")
+    sig: list[tuple[int, int, str]] = []
+    append = sig.append
+    starts: list[tuple[int, int, bool]] = []
+    for i, line in enumerate(lines):
+        content = line.lstrip(" ")
+        if not content or content[0] == "#":
+            continue
+        indent = len(line) - len(content)
+        if not indent:
+            c0 = content[0]
+            if c0 == "-" and content.startswith("---") and (len(content) == 3 or content[3] == " "):
+                rest = content[3:].lstrip(" ")
+                starts.append((i, len(sig), bool(rest) and rest[0] != "#"))
+                continue
+            if c0 == "%" or (c0 == "." and content.startswith("...")):
+                return None
+            if not starts:
+                starts.append((0, 0, False))
+        append((i, indent, content.rstrip(" ") if content[-1] == " " else content))
+    last = len(lines) - 1 if lines[-1] == "" else len(lines)
+    docs = []
+    for j, (first, lo, marked) in enumerate(starts):
+        end, hi = (starts[j + 1][0], starts[j + 1][1]) if j + 1 < len(starts) else (last, len(sig))
+        docs.append((first, end, lo, hi, marked))
+    return Split(lines, sig, docs)
+
+
+class Resolver:
+    """Plain scalar text -> value, exactly as ruamel's safe YAML 1.2 loader types it."""
+
+    def __init__(self, yaml: Any, as_text: set[str], plain_tags: set[str]):
+        from ruamel.yaml.nodes import ScalarNode
+
+        self._resolver = yaml.resolver
+        self._constructor = yaml.constructor
+        self._node = ScalarNode
+        self.first = self._first = frozenset(k for k in self._resolver.versioned_resolver if k)
+        self._as_text = as_text
+        self._plain = plain_tags
+        self.cache: dict[str, Any] = {}
+
+    def __call__(self, text: str) -> Any:
+        if text[0] not in self._first:
+            return text
+        cache = self.cache
+        if text in cache:
+            return cache[text]
+        tag = str(self._resolver.resolve(self._node, text, (True, False)))
+        if tag in self._as_text:
+            value: Any = text
+        elif tag in self._plain:
+            value = self._constructor.construct_object(self._node(tag, text), deep=True)
+        else:
+            raise NotFast(tag)
+        cache[text] = value
+        return value
+
+
+def parse_document(split: Split, doc: tuple[int, int, int, int, bool], resolve: Callable[[str], Any],
+                   max_depth: int) -> tuple[Any, list[tuple[int, int]]]:
+    """(plain data, positions) of one document of ``split``; raises NotFast.
+
+    ``positions`` holds 1-based (line, col) in pre-order: a node's own position, and for every
+    mapping entry the key's position followed by its value's positions.
+    """
+    first, end, lo, hi, marked = doc
+    if marked or lo == hi:
+        raise NotFast("content after ---, or an empty document")
+    reader = _Reader(split.lines, split.sig, lo, hi, end, resolve, max_depth)
+    value = reader.node(lo, -1, 0)
+    if reader.k != hi:
+        raise NotFast("trailing content")
+    return value, reader.positions
+
+
+def _is_dash(content: str) -> bool:
+    return content[0] == "-" and (len(content) == 1 or content[1] == " ")
+
+
+class _Reader:
+    def __init__(self, lines: list[str], sig: list[tuple[int, int, str]], lo: int, hi: int, end: int,
+                 resolve: Callable[[str], Any], max_depth: int):
+        self.lines, self.sig, self.end, self.nsig = lines, sig, end, hi
+        self.resolve, self.max_depth = resolve, max_depth
+        self.positions: list[tuple[int, int]] = []
+        self.k = lo
+        # First characters of plain scalars that may not be strings (digits, t/f/n, ...).
+        self.first_chars = getattr(resolve, "first", None) or _ANY
+
+    def node(self, k: int, parent: int, depth: int) -> Any:
+        """The block node starting at sig[k] (indented deeper than ``parent``); sets self.k."""
+        if depth > self.max_depth:
+            raise NotFast("deep")
+        ln, indent, content = self.sig[k]
+        if _is_dash(content):
+            return self.seq(k, indent, depth)
+        if (content[0] not in _KEY_START_SLOW and (": " in content or content[-1] == ":")) \
+                or _split_key(content) is not None:
+            return self.map(k, indent, depth, None)
+        value = self.inline(content, ln, indent, k + 1, parent)
+        if self.k < self.nsig and self.sig[self.k][1] > parent:
+            raise NotFast("multi-line scalar")
+        return value
+
+    def map(self, k: int, n: int, depth: int, first: tuple[int, str] | None) -> dict:
+        sig, nsig = self.sig, self.nsig
+        push = self.positions.append
+        resolve, first_chars = self.resolve, self.first_chars
+        out: dict[str, Any] = {}
+        if first is not None:
+            push((first[0] + 1, n + 1))
+        else:
+            push((sig[k][0] + 1, n + 1))
+        while True:
+            if first is not None:
+                ln, content = first
+                first = None
+            else:
+                if k >= nsig:
+                    break
+                ln, indent, content = sig[k]
+                if indent != n:
+                    if indent > n:
+                        raise NotFast("indentation")
+                    break
+                k += 1
+            # The common case inline: a plain key, then a plain value or nothing.
+            if content[0] in _KEY_START_SLOW:
+                split = _split_key(content)
+                if split is None:
+                    raise NotFast("not a key")
+                key, colon = split
+            else:
+                colon = content.find(": ")
+                if colon < 0:
+                    if content[-1] != ":":
+                        raise NotFast("not a key")
+                    colon = len(content) - 1
+                key = content[:colon]
+                if key[-1] == " " or " #" in key:
+                    raise NotFast("odd key")
+            if key in out or key in _SPECIAL_KEYS:
+                raise NotFast("duplicate, merge or $patch key")
+            push((ln + 1, n + 1))
+            rest = content[colon + 1:].lstrip(" ")
+            if not rest or rest[0] == "#":
+                if k < nsig and sig[k][1] > n:
+                    out[key] = self.node(k, n, depth + 1)
+                    k = self.k
+                elif k < nsig and sig[k][1] == n and _is_dash(sig[k][2]):
+                    out[key] = self.seq(k, n, depth + 1)
+                    k = self.k
+                else:
+                    push((ln + 1, n + colon + 2))
+                    out[key] = None
+                continue
+            c0 = rest[0]
+            if c0 in _PLAIN_START_BAD or (c0 == "-" and (len(rest) == 1 or rest[1] == " ")):
+                out[key] = self.inline(rest, ln, n + len(content) - len(rest), k, n)
+                k = self.k
+            else:
+                push((ln + 1, n + len(content) - len(rest) + 1))
+                cut = rest.find(" #")
+                if cut >= 0:
+                    rest = rest[:cut].rstrip(" ")
+                if ": " in rest or rest[-1] == ":":
+                    raise NotFast("colon in plain scalar")
+                out[key] = rest if c0 not in first_chars else resolve(rest)
+            if k < nsig and sig[k][1] > n:
+                raise NotFast("multi-line value")
+        self.k = k
+        return out
+
+    def seq(self, k: int, n: int, depth: int) -> list:
+        sig, positions, nsig = self.sig, self.positions, self.nsig
+        out: list[Any] = []
+        positions.append((sig[k][0] + 1, n + 1))
+        while k < nsig:
+            ln, indent, content = sig[k]
+            if indent != n or not _is_dash(content):
+                if indent > n:
+                    raise NotFast("indentation")
+                break
+            k += 1
+            rest = content[1:].lstrip(" ")
+            col = n + len(content) - len(rest)
+            if not rest or rest[0] == "#":
+                if k < nsig and sig[k][1] > n:
+                    out.append(self.node(k, n, depth + 1))
+                    k = self.k
+                else:
+                    positions.append((ln + 1, n + 2))
+                    out.append(None)
+                continue
+            if _is_dash(rest):
+                raise NotFast("nested compact sequence")
+            if _split_key(rest) is not None:
+                out.append(self.map(k, col, depth + 1, (ln, rest)))
+                k = self.k
+            else:
+                out.append(self.inline(rest, ln, col, k, n))
+                k = self.k
+                if k < nsig and sig[k][1] > n:
+                    raise NotFast("multi-line item")
+        self.k = k
+        return out
+
+    def inline(self, s: str, ln: int, col: int, k: int, parent: int) -> Any:
+        """A value written on the rest of a line at 0-based ``col``; sets self.k past it."""
+        self.k = k
+        self.positions.append((ln + 1, col + 1))
+        c0 = s[0]
+        if c0 == '"' or c0 == "'":
+            value, after = _quoted(s)
+            tail = s[after:]
+            if tail and not (tail[0] == " " and (not tail.strip(" ") or tail.lstrip(" ")[0] == "#")):
+                raise NotFast("text after quoted scalar")
+            return value
+        if c0 in _PLAIN_START_BAD:
+            if s in ("[]", "{}") or s.startswith(("[] #", "{} #")):
+                return [] if c0 == "[" else {}
+            if c0 == "|":
+                return self.literal(s, ln, parent)
+            raise NotFast("indicator")
+        if c0 == "-" and (len(s) == 1 or s[1] == " "):
+            raise NotFast("dash")
+        cut = s.find(" #")
+        if cut >= 0:
+            s = s[:cut].rstrip(" ")
+        if ": " in s or s[-1] == ":":
+            raise NotFast("colon in plain scalar")
+        return self.resolve(s)
+
+    def literal(self, header: str, ln: int, parent: int) -> str:
+        cut = header.find(" #")
+        chomp = (header[:cut] if cut >= 0 else header)[1:].rstrip(" ")
+        if chomp not in ("", "-", "+"):
+            raise NotFast("block scalar header")
+        lines, end = self.lines, self.end
+        body: list[str] = []
+        indent = -1
+        j = ln + 1
+        while j < end:
+            line = lines[j]
+            content = line.lstrip(" ")
+            if not content:
+                if indent >= 0 and len(line) > indent:
+                    raise NotFast("spaces in blank line")
+                body.append("")
+            else:
+                here = len(line) - len(content)
+                if indent < 0:
+                    if here <= parent or any(len(lines[x]) > here for x in range(ln + 1, j)):
+                        raise NotFast("block scalar indentation")
+                    indent = here
+                elif here < indent:
+                    break
+                body.append(line[indent:])
+            j += 1
+        if indent < 0 or (j == len(lines) and lines[-1] != ""):
+            raise NotFast("empty block scalar, or one at the end of a file without a final newline")
+        trailing = 0
+        while body and body[-1] == "":
+            body.pop()
+            trailing += 1
+        text = "\n".join(body)
+        text += "" if chomp == "-" else "\n" * (1 + trailing if chomp == "+" else 1)
+        sig, k = self.sig, self.k
+        while k < self.nsig and sig[k][0] < j:
+            k += 1
+        self.k = k
+        return text
+
+
+def _split_key(content: str) -> tuple[str, int] | None:
+    """(key, index of its ':') when the line is a ``key: value`` entry, else None."""
+    c0 = content[0]
+    if c0 == '"' or c0 == "'":
+        try:
+            key, after = _quoted(content)
+        except NotFast:
+            return None
+        if content[after:after + 1] == ":" and (len(content) == after + 1 or content[after + 1] == " "):
+            return key, after
+        return None
+    if c0 in _PLAIN_START_BAD or (c0 == "-" and (len(content) == 1 or content[1] == " ")):
+        return None
+    i = content.find(": ")
+    if i < 0:
+        if content[-1] != ":":
+            return None
+        i = len(content) - 1
+    key = content[:i]
+    if " #" in key or key[-1] == " ":
+        raise NotFast("odd key")
+    return key, i
+
+
+def _quoted(s: str) -> tuple[str, int]:
+    """(value, index after the closing quote) of a one-line quoted scalar at the start of ``s``."""
+    if s[0] == "'":
+        i = 1
+        while True:
+            j = s.find("'", i)
+            if j < 0:
+                raise NotFast("multi-line quoted")
+            if s[j + 1:j + 2] == "'":
+                i = j + 2
+                continue
+            return s[1:j].replace("''", "'"), j + 1
+    i = 1
+    while True:
+        j = s.find('"', i)
+        if j < 0:
+            raise NotFast("multi-line quoted")
+        slashes = 0
+        while s[j - 1 - slashes] == "\\":
+            slashes += 1
+        if slashes % 2:
+            i = j + 1
+            continue
+        inner = s[1:j]
+        if "\\" in inner:
+            if "\\" in _JSON_ESCAPES.sub("", inner) or _SURROGATE_ESCAPE.search(inner):
+                raise NotFast("escape")
+            return json.loads('"' + inner + '"'), j + 1
+        return inner, j + 1
