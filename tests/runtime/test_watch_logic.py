@@ -11,7 +11,8 @@ from podc.runtime.watch import ListWatch
 
 
 def obj(name, rv):
-    return {"metadata": {"name": name, "namespace": "d", "uid": f"u-{name}", "resourceVersion": str(rv)}}
+    return {"metadata": {"name": name, "namespace": "d", "uid": f"u-{name}", "resourceVersion": str(rv),
+                         "labels": {"a": "b"}}}
 
 
 class FakeStream:

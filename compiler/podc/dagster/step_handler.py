@@ -253,7 +253,18 @@ class PodcStepHandler(StepHandler):
         if not runtimes:
             runtimes = [self.runtime(run_id, self._namespace_of(run_id, step_key))]
         for runtime in runtimes:
-            result = runtime.cancel_run()
+            try:
+                result = runtime.cancel_run()
+            except Exception as exc:  # noqa: BLE001 - e.g. RBAC without delete: say so, do not crash
+                from podc.runtime.naming import run_selector
+
+                yield DagsterEvent.engine_event(
+                    step_context,
+                    f"podc could not cancel run {run_id}: {type(exc).__name__}: {exc}; its Jobs "
+                    f"may still be running (kubectl delete jobs -l {run_selector(run_id)})",
+                    EngineEventData(metadata={"error": str(exc)}),
+                )
+                continue
             yield DagsterEvent.engine_event(
                 step_context,
                 f"podc cancelled run {run_id}: deleted every step Job and Pod of the run "

@@ -8,7 +8,7 @@ from podc.runtime.retry import ApiError
 from podc.runtime.transport import Transport, encode_path
 
 __all__ = ["redact_env_values", "jobs_path", "pods_path", "create_job", "get_job", "delete_job", "delete_jobs",
-           "delete_pods", "job_events", "pod_log_tail", "pod_log_path"]
+           "delete_pods", "job_events", "core_event", "events_path", "pod_log_tail", "pod_log_path"]
 
 
 def jobs_path(namespace: str) -> str:
@@ -73,28 +73,95 @@ def delete_job(t: Transport, namespace: str, name: str, propagation: str) -> boo
 
 
 def delete_jobs(t: Transport, namespace: str, selector: str, propagation: str) -> None:
-    """Delete every Job matching ``selector`` in one request (deletecollection)."""
-    t.request("DELETE", jobs_path(namespace),
-              query={"labelSelector": selector, "propagationPolicy": propagation},
-              body=_delete_options(propagation))
+    """Delete every Job matching ``selector`` in one request (deletecollection).
+
+    A server that does not implement deletecollection (405 MethodNotAllowed, or 404 from an
+    implementation that routes only named objects) gets one delete per Job found by the label."""
+    try:
+        t.request("DELETE", jobs_path(namespace),
+                  query={"labelSelector": selector, "propagationPolicy": propagation},
+                  body=_delete_options(propagation))
+    except ApiError as err:
+        if err.status not in (404, 405, 501):
+            raise
+        for name in _names(t, jobs_path(namespace), selector):
+            delete_job(t, namespace, name, propagation)
 
 
 def delete_pods(t: Transport, namespace: str, selector: str) -> None:
-    t.request("DELETE", pods_path(namespace), query={"labelSelector": selector},
-              body=_delete_options("Background"))
+    try:
+        t.request("DELETE", pods_path(namespace), query={"labelSelector": selector},
+                  body=_delete_options("Background"))
+    except ApiError as err:
+        if err.status not in (404, 405, 501):
+            raise
+        for name in _names(t, pods_path(namespace), selector):
+            try:
+                t.request("DELETE", pods_path(namespace) + encode_path(name),
+                          body=_delete_options("Background"))
+            except ApiError as one:
+                if not one.not_found:
+                    raise
+
+
+def _names(t: Transport, path: str, selector: str) -> list[str]:
+    from podc.runtime.watch import list_all
+
+    items = list_all(t, path, {"labelSelector": selector}).get("items") or []
+    return [(i.get("metadata") or {}).get("name") for i in items
+            if (i.get("metadata") or {}).get("name")]
+
+
+def events_path(namespace: str) -> str:
+    return encode_path("api", "v1", "namespaces", namespace, "events")
 
 
 def job_events(t: Transport, namespace: str, job: str,
                pods: list[str] | tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Events about a Job (FailedCreate: quota, missing service account) and some of its Pods
-    (FailedMount, FailedScheduling). One request per object: field selectors cannot OR."""
+    (FailedMount, FailedScheduling). One request per object: field selectors cannot OR.
+
+    Implementations differ in the event field selectors they support (a real API server knows
+    ``involvedObject.kind``/``name``; some emulators and aggregated servers answer 400). On a
+    400 the namespace's Events are listed once and filtered here. If core/v1 Events are not
+    served at all (404), ``events.k8s.io/v1`` is read and converted to the core/v1 shape."""
+    wanted = [("Job", job)] + [("Pod", p) for p in pods]
     out: list[dict[str, Any]] = []
-    path = encode_path("api", "v1", "namespaces", namespace, "events")
-    for kind, name in [("Job", job)] + [("Pod", p) for p in pods]:
-        data = t.request("GET", path, query={
-            "fieldSelector": f"involvedObject.kind={kind},involvedObject.name={name}"})
-        out.extend(data.get("items") or [])
-    return out
+    try:
+        for kind, name in wanted:
+            data = t.request("GET", events_path(namespace), query={
+                "fieldSelector": f"involvedObject.kind={kind},involvedObject.name={name}"})
+            out.extend(data.get("items") or [])
+        return out
+    except ApiError as err:
+        if err.status not in (400, 404, 405, 501):
+            raise
+        fallback = err
+    from podc.runtime.watch import list_all
+
+    if fallback.status == 400:
+        items = list_all(t, events_path(namespace), {}).get("items") or []
+    else:
+        path = encode_path("apis", "events.k8s.io", "v1", "namespaces", namespace, "events")
+        items = [core_event(e) for e in list_all(t, path, {}).get("items") or []]
+    keys = set(wanted)
+    return [e for e in items
+            if ((e.get("involvedObject") or {}).get("kind"),
+                (e.get("involvedObject") or {}).get("name")) in keys]
+
+
+def core_event(event: dict[str, Any]) -> dict[str, Any]:
+    """An ``events.k8s.io/v1`` Event in the core/v1 shape the diagnosis reads (``regarding`` is
+    ``involvedObject``, ``note`` is ``message``, ``series`` carries the count and last time)."""
+    if "involvedObject" in event:
+        return event
+    series = event.get("series") or {}
+    return {**event,
+            "involvedObject": event.get("regarding") or {},
+            "message": event.get("note") or event.get("deprecatedMessage") or "",
+            "count": series.get("count") or event.get("deprecatedCount") or 1,
+            "lastTimestamp": series.get("lastObservedTime") or event.get("deprecatedLastTimestamp")
+            or event.get("eventTime")}
 
 
 def pod_log_tail(t: Transport, namespace: str, pod: str, container: str | None,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable
 
 from podc.runtime import api
 from podc.runtime.diagnose import JobPhase, Reason
+from podc.runtime.retry import ApiError
 from podc.runtime.naming import LABEL_ATTEMPT, LABEL_STEP_KEY, label_value, run_selector
 from podc.runtime.tracker import finalize
 
@@ -33,10 +34,12 @@ def _wait(rt: "Runtime", done: Callable[[], bool], timeout: float) -> bool:
 
 
 def _count(rt: "Runtime", selector: str) -> tuple[int, int]:
-    jobs = rt.transport.request("GET", api.jobs_path(rt.namespace),
-                                query={"labelSelector": selector}).get("items") or []
-    pods = rt.transport.request("GET", api.pods_path(rt.namespace),
-                                query={"labelSelector": selector}).get("items") or []
+    from podc.runtime.watch import list_all
+
+    jobs = list_all(rt.transport, api.jobs_path(rt.namespace),
+                    {"labelSelector": selector}).get("items") or []
+    pods = list_all(rt.transport, api.pods_path(rt.namespace),
+                    {"labelSelector": selector}).get("items") or []
     # A Job being deleted in the foreground still exists until its Pods are gone.
     return len(jobs), len(pods)
 
@@ -92,10 +95,13 @@ def cancel_job(rt: "Runtime", name: str, propagation: str, timeout: float) -> "C
         if rec is not None:
             rec.cancelled = True
         step_key, attempt = (rec.step_key, rec.attempt) if rec else (None, 0)
-    api.delete_job(rt.transport, rt.namespace, name, propagation)
+    existed = api.delete_job(rt.transport, rt.namespace, name, propagation)
+    if step_key is None:
+        # Not a Job of this run (the run's watch tracks every one): nothing of the run to
+        # confirm, and a sweep by the run's labels would delete the Pods of its other steps.
+        return CancelResult(0, 0) if not existed else CancelResult(*_gone_by_name(rt, name))
     selector = run_selector(rt.run_id)
-    if step_key is not None:
-        selector += f",{LABEL_STEP_KEY}={label_value(step_key)},{LABEL_ATTEMPT}={attempt}"
+    selector += f",{LABEL_STEP_KEY}={label_value(step_key)},{LABEL_ATTEMPT}={attempt}"
 
     def job_gone() -> bool:
         r = rt._records.get(name)
@@ -107,6 +113,21 @@ def cancel_job(rt: "Runtime", name: str, propagation: str, timeout: float) -> "C
         if r is not None and finalize(r, JobPhase.FAILED, _CANCELLED):
             rt._after_change(r, True)
     return CancelResult(jobs, pods)
+
+
+def _gone_by_name(rt: "Runtime", name: str, timeout: float = 5.0) -> tuple[int, int]:
+    """(1, 0) while a deleted foreign Job is still there after ``timeout``, else (0, 0)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            api.get_job(rt.transport, rt.namespace, name)
+        except ApiError as err:
+            if err.not_found:
+                return 0, 0
+            raise
+        if time.monotonic() >= deadline:
+            return 1, 0
+        time.sleep(0.1)
 
 
 def cancel_run(rt: "Runtime", propagation: str, timeout: float) -> "CancelResult":

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, replace
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 __all__ = ["JobPhase", "Reason", "Grace", "Timeouts", "Observation", "diagnose", "pod_failure",
            "runtime_message"]
@@ -123,6 +123,24 @@ def _container_statuses(pod: dict[str, Any]) -> list[dict[str, Any]]:
     return list(st.get("initContainerStatuses") or []) + list(st.get("containerStatuses") or [])
 
 
+def _sidecars(pod: dict[str, Any]) -> set[str]:
+    """Restartable init containers (``restartPolicy: Always``, Kubernetes >= 1.28 sidecars)."""
+    return {c.get("name", "") for c in (pod.get("spec") or {}).get("initContainers") or []
+            if c.get("restartPolicy") == "Always"}
+
+
+def _failure_order(pod: dict[str, Any]) -> list[dict[str, Any]]:
+    """Container statuses in the order that explains a failed Pod: the main containers first,
+    then init containers that run to completion, sidecars last — when the Pod ends, the kubelet
+    stops its sidecars (exit 137/143), which never explains why the Pod failed."""
+    st = _status(pod)
+    sidecars = _sidecars(pod)
+    inits = list(st.get("initContainerStatuses") or [])
+    return (list(st.get("containerStatuses") or [])
+            + [c for c in inits if c.get("name") not in sidecars]
+            + [c for c in inits if c.get("name") in sidecars])
+
+
 def pod_failure(pod: dict[str, Any]) -> tuple[Reason | None, tuple[str, str] | None]:
     """Why a Pod failed (or None if it did not), and the container whose logs explain it."""
     name = _meta(pod).get("name")
@@ -144,26 +162,34 @@ def pod_failure(pod: dict[str, Any]) -> tuple[Reason | None, tuple[str, str] | N
     if disruption and disruption.get("reason") in ("EvictionByEvictionAPI", "TerminationByKubelet"):
         return Reason("Evicted", f"pod `{name}` was evicted: {disruption.get('message', '')}",
                       pod=name), None
-    for cs in _container_statuses(pod):
+    sidecars = _sidecars(pod)
+    for cs in _failure_order(pod):
         term = (cs.get("state") or {}).get("terminated") or (cs.get("lastState") or {}).get("terminated")
         if not term:
             continue
         cname = cs.get("name", "?")
+        if cname in sidecars and term.get("exitCode") in (137, 143) \
+                and term.get("reason") != "OOMKilled":
+            continue  # stopped by the kubelet as the Pod ended
+        kind = "init container" if cname not in {c.get("name") for c in
+                                                 _status(pod).get("containerStatuses") or []} \
+            and any(c.get("name") == cname for c in _status(pod).get("initContainerStatuses") or []) \
+            else "container"
         code = term.get("exitCode")
         if term.get("reason") == "OOMKilled":
             limit = _memory_limit(pod, cname)
-            text = (f"OOMKilled: container `{cname}` exceeded its {limit} memory limit" if limit
-                    else f"OOMKilled: container `{cname}` ran out of memory (no memory limit set)")
+            text = (f"OOMKilled: {kind} `{cname}` exceeded its {limit} memory limit" if limit
+                    else f"OOMKilled: {kind} `{cname}` ran out of memory (no memory limit set)")
             return Reason("OOMKilled", text, pod=name, container=cname, exit_code=code), None
         if term.get("reason") in _START_REASONS:
-            text = (f"{term['reason']}: container `{cname}` could not start (exit code {code}): "
+            text = (f"{term['reason']}: {kind} `{cname}` could not start (exit code {code}): "
                     f"{runtime_message(term.get('message'), pod)}")
             return Reason(term["reason"], text, pod=name, container=cname, exit_code=code), None
         if code not in (None, 0):
             extra = f" ({term['reason']})" if term.get("reason") not in (None, "", "Error") else ""
             if code == 137 and not extra:
                 extra = " (killed by SIGKILL)"
-            return (Reason("ExitCode", f"container `{cname}` exited with code {code}{extra}",
+            return (Reason("ExitCode", f"{kind} `{cname}` exited with code {code}{extra}",
                            pod=name, container=cname, exit_code=code), (name, cname))
     if st.get("phase") == "Failed":
         return Reason(pod_reason or "PodFailed", f"pod `{name}` failed: {msg or 'no reason given'}",
@@ -227,13 +253,12 @@ def _pending_issue(pod: dict[str, Any], t: Timeouts) -> Grace | None:
     return None
 
 
-def _event_reason(events: Sequence[dict[str, Any]], wanted: Iterable[str]) -> Reason | None:
-    wanted = set(wanted)
-    hits = [e for e in events if e.get("reason") in wanted and e.get("type", "Warning") == "Warning"]
-    if not hits:
+def _event_reason(events: Sequence[dict[str, Any]], wanted: tuple[str, ...]) -> Reason | None:
+    from podc.runtime.events import latest_event
+
+    last = latest_event(events, wanted)
+    if last is None:
         return None
-    last = max(hits, key=lambda e: (e.get("lastTimestamp") or e.get("eventTime") or "",
-                                    (e.get("metadata") or {}).get("resourceVersion") or ""))
     return Reason(last["reason"], f"{last['reason']}: {last.get('message') or ''}".rstrip(": "))
 
 
@@ -253,6 +278,12 @@ def diagnose(job: dict[str, Any], pods: Sequence[dict[str, Any]], *,
     ordered = sorted(pods, key=_ts)
     if failed:
         return _failed(failed, ordered, last_failure)
+    if (job.get("spec") or {}).get("suspend") is True or "Suspended" in conds:
+        # Queued, not stuck: a queueing controller (Kueue) creates Jobs suspended and admits
+        # them when quota frees up, possibly hours later. No start timeout while suspended.
+        why = (conds.get("Suspended") or {}).get("message") or "Job suspended"
+        return Observation(JobPhase.PENDING, Reason(
+            "Suspended", f"the Job is suspended (queued, e.g. by Kueue, or paused by hand): {why}"))
     completions = (job.get("spec") or {}).get("completions", 1) or 1
     if int(_status(job).get("succeeded") or 0) >= completions and not conds:
         return Observation(JobPhase.SUCCEEDED)
@@ -272,11 +303,18 @@ def diagnose(job: dict[str, Any], pods: Sequence[dict[str, Any]], *,
             reason = reason or issue.reason
         if _status(pod).get("phase") == "Running" and not issue:
             running = True
+            reason = reason or _crash_loop(pod)  # restarting in place (restartPolicy OnFailure)
             continue
+        # A container that ran and is now waiting to restart (CrashLoopBackOff, also an init
+        # container) has started: the Job's backoffLimit, not the start timeout, ends it.
         started = any((cs.get("state") or {}).get("running") or (cs.get("state") or {}).get("terminated")
+                      or (cs.get("lastState") or {}).get("terminated") or cs.get("restartCount")
                       for cs in _container_statuses(pod))
+        if started and not issue and reason is None:
+            reason = _crash_loop(pod)
         if not started:
-            base = issue.reason if issue else None
+            gated = None if issue else _gated(pod)
+            base = issue.reason if issue else gated
             if base is None and events is not None:
                 mine = [e for e in events
                         if (e.get("involvedObject") or {}).get("name") == _meta(pod).get("name")]
@@ -284,7 +322,7 @@ def diagnose(job: dict[str, Any], pods: Sequence[dict[str, Any]], *,
             base = base or Reason("NotStarted", "no container has started")
             graces.append(Grace(f"start:{_meta(pod).get('name')}", timeouts.start,
                                 _not_started(pod, base, timeouts.start),
-                                wants_events=issue is None and events is None))
+                                wants_events=issue is None and gated is None and events is None))
     if not active and not running:
         if events:
             created = _event_reason(events, ("FailedCreate",))
@@ -304,6 +342,35 @@ def diagnose(job: dict[str, Any], pods: Sequence[dict[str, Any]], *,
     if reason is None and recent_failure is not None and not running:
         reason = recent_failure
     return Observation(phase, reason, tuple(graces))
+
+
+def _gated(pod: dict[str, Any]) -> Reason | None:
+    """A Pod held back by ``spec.schedulingGates`` (a queueing or topology controller has not
+    released it): not the scheduler's fault, so not Unschedulable; the start timeout applies."""
+    sched = next((c for c in _status(pod).get("conditions") or []
+                  if c.get("type") == "PodScheduled" and str(c.get("status")) == "False"), None)
+    gates = [g.get("name", "?") for g in (pod.get("spec") or {}).get("schedulingGates") or []]
+    if (sched or {}).get("reason") != "SchedulingGated" and not gates:
+        return None
+    names = ", ".join(gates) or "unknown"
+    return Reason("SchedulingGated", f"SchedulingGated: waiting for the scheduling gates to be "
+                                     f"removed: {names}", pod=_meta(pod).get("name"))
+
+
+def _crash_loop(pod: dict[str, Any]) -> Reason | None:
+    """A container restarting in place (restartPolicy OnFailure; ``Init:CrashLoopBackOff``):
+    its last termination explains the Pod while the Job still retries."""
+    for cs in _failure_order(pod):
+        waiting = (cs.get("state") or {}).get("waiting") or {}
+        last = (cs.get("lastState") or {}).get("terminated") or {}
+        if waiting.get("reason") == "CrashLoopBackOff" and last:
+            failure, _ = pod_failure({**pod, "status": {**_status(pod), "phase": "Running",
+                                                        "reason": None, "conditions": []}})
+            if failure is not None:
+                restarts = cs.get("restartCount") or 0
+                return replace(failure, message=f"{failure.message} (CrashLoopBackOff, "
+                                                f"{restarts} restart{'s' if restarts != 1 else ''})")
+    return None
 
 
 def _not_started(pod: dict[str, Any], base: Reason, seconds: float) -> Reason:

@@ -23,6 +23,19 @@ def _started(pod: dict, container: str | None) -> bool:
     return (pod.get("status") or {}).get("phase") in ("Running", "Succeeded", "Failed")
 
 
+def default_container(pod: dict) -> str | None:
+    """The container whose log ``kubectl logs`` shows: the one named by the
+    ``kubectl.kubernetes.io/default-container`` annotation, else the first. The API server
+    itself refuses a log request without ``container`` when the Pod has several containers
+    (a sidecar as a regular container, a service mesh proxy), so the runtime always names one."""
+    annotations = (pod.get("metadata") or {}).get("annotations") or {}
+    names = [c.get("name") for c in (pod.get("spec") or {}).get("containers") or [] if c.get("name")]
+    wanted = annotations.get("kubectl.kubernetes.io/default-container")
+    if wanted in names:
+        return wanted
+    return names[0] if names else None
+
+
 def follow_job_logs(rt: "Runtime", name: str, *, container: str | None = None,
                     timeout: float | None = None) -> Iterator[str]:
     """Yield log lines of the Job's newest Pod, following until the container exits.
@@ -38,9 +51,10 @@ def follow_job_logs(rt: "Runtime", name: str, *, container: str | None = None,
             if rec is not None:
                 pods = sorted(rec.pods.values(),
                               key=lambda p: (p.get("metadata") or {}).get("creationTimestamp") or "")
-                ready = [p for p in pods if _started(p, container)]
+                ready = [p for p in pods if _started(p, container or default_container(p))]
                 if ready:
                     pod_name = ready[-1]["metadata"]["name"]
+                    container = container or default_container(ready[-1])
                     break
                 if rec.phase.terminal:
                     return

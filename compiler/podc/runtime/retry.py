@@ -52,7 +52,10 @@ class ApiError(Exception):
 
 
 def is_retryable(error: ApiError) -> bool:
-    """429, 5xx (except 501), timeouts and connection errors are worth another try."""
+    """429, 5xx (except 501), timeouts and connection errors are worth another try. A response
+    that is not the API's JSON at all (``kind="protocol"``: a proxy's login page) is not."""
+    if error.kind == "protocol":
+        return False
     return error.status == 0 or error.status in _RETRYABLE_STATUS
 
 
@@ -86,7 +89,9 @@ class ExponentialBackoff:
     def __call__(self, error: ApiError, attempt: int) -> float | None:
         if not is_retryable(error) or attempt >= self.max_attempts:
             return None
-        if error.status == 429 and error.retry_after is not None:
+        # The API server sends Retry-After with 429 (max-in-flight, priority and fairness) and
+        # some 503s/504s; proxies and gateways send it with 503. Honour it whatever the status.
+        if error.retry_after is not None:
             return max(0.0, min(error.retry_after, self.max_retry_after))
         return self.backoff(attempt)
 
@@ -101,11 +106,27 @@ class NoRetry:
         return None
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (the delta-seconds form Kubernetes uses)."""
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header: delta-seconds (what Kubernetes sends) or an
+    HTTP-date (RFC 9110, what some proxies and gateways send). None when unparseable."""
     if not value:
         return None
+    value = value.strip()
     try:
-        return max(0.0, float(value.strip()))
+        return max(0.0, float(value))
     except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+    import time as _time
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
         return None
+    if when is None:
+        return None
+    if when.tzinfo is None:  # an HTTP-date is always GMT
+        from datetime import timezone
+
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, when.timestamp() - (_time.time() if now is None else now))

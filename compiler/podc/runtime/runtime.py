@@ -354,16 +354,18 @@ class Runtime:
     # -- logs ---------------------------------------------------------------------------------
     def tail(self, name: str, lines: int = 20) -> list[str]:
         """The last ``lines`` log lines of the Job's newest Pod (main container)."""
-        pod = self._newest_pod(name)
-        return self._safe_tail(pod, None) if pod else []
+        from podc.runtime.logs import default_container
 
-    def _newest_pod(self, name: str) -> str | None:
+        pod = self._newest_pod(name)
+        return self._safe_tail(pod["metadata"]["name"], default_container(pod)) if pod else []
+
+    def _newest_pod(self, name: str) -> dict[str, Any] | None:
         with self._lock:
             rec = self._records.get(name)
             if rec is None or not rec.pods:
                 return None
             return max(rec.pods.values(), key=lambda p: (p.get("metadata") or {}).get(
-                "creationTimestamp") or "")["metadata"]["name"]
+                "creationTimestamp") or "")
 
     def stream_logs(self, name: str, *, container: str | None = None,
                     timeout: float | None = None) -> Iterator[str]:

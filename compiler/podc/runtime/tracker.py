@@ -141,8 +141,12 @@ def _pod_news_pending(rec: JobRecord, obs: Observation, now: float) -> bool:
     if obs.phase is not JobPhase.FAILED or reason is None or reason.code != reason.job_condition \
             or reason.code == "DeadlineExceeded":
         return False
-    if not any((p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
-               for p in rec.pods.values()):
+    failed_count = int(((rec.job or {}).get("status") or {}).get("failed") or 0)
+    # No Pod seen at all although the Job counts failed ones: the Pod watch lags the Job watch
+    # (a fast failure, a loaded API server). Give it the same moment to catch up.
+    unseen = not rec.pods and rec.last_failure is None and failed_count > 0
+    if not unseen and not any((p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+                              for p in rec.pods.values()):
         return False
     since = rec.first_seen.setdefault("settle", now)
     if now - since >= SETTLE_SECONDS:

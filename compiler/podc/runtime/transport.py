@@ -9,8 +9,10 @@ module only uses its connection pool and auth headers. ``kubernetes`` itself is 
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
+import re
 import socket
 import threading
 import time
@@ -172,7 +174,7 @@ class HttpTransport:
                     resp.release_conn()
                 if raw:
                     return data.decode("utf-8", errors="replace")
-                return json.loads(data) if data else {}
+                return _json_body(data, resp, method, path)
             except ApiError as err:
                 attempt += 1
                 delay = self.retry(err, attempt)
@@ -196,17 +198,52 @@ class HttpTransport:
         return _UrllibLineStream(self._send("GET", path, query, None, stream=True))
 
 
+def _json_body(data: bytes, resp: Any, method: str, path: str) -> Any:
+    """The parsed body of a 2xx answer. Something in front of the API server (an auth proxy's
+    login page, a captive portal) may answer 200 with HTML: that is an error with a readable
+    message, not a ``JSONDecodeError`` traceback, and retrying it will not help."""
+    if not data:
+        return {}
+    try:
+        return json.loads(data)
+    except ValueError:
+        ctype = (getattr(resp, "headers", None) or {}).get("Content-Type") or "unknown type"
+        raise ApiError(resp.status, f"the server answered with {ctype}, not Kubernetes JSON "
+                       f"(a proxy in front of the API server?): {_text_of(data)}",
+                       reason="NotJSON", kind="protocol", method=method, path=path) from None
+
+
+_TAG = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
+
+
+def _text_of(data: bytes, limit: int = 300) -> str:
+    """A non-JSON body as one short line (HTML tags dropped: proxies answer with web pages)."""
+    text = data.decode("utf-8", errors="replace")
+    if "<" in text and ">" in text:
+        text = html.unescape(_TAG.sub(" ", text))
+    text = " ".join(text.split())
+    return text[:limit] + ("…" if len(text) > limit else "")
+
+
 def _error_from(status: int, reason: str, data: bytes, headers: Any, method: str,
                 path: str) -> ApiError:
     message = ""
     api_reason = reason
+    retry_after = parse_retry_after(headers.get("Retry-After") if headers is not None else None)
     try:
         body = json.loads(data)
-        if isinstance(body, dict):
-            message = str(body.get("message") or "")
-            api_reason = str(body.get("reason") or reason)
     except ValueError:
-        message = data.decode("utf-8", errors="replace").strip()[:500]
-    retry_after = parse_retry_after(headers.get("Retry-After") if headers is not None else None)
+        body = None
+    if isinstance(body, dict):
+        message = str(body.get("message") or "")
+        api_reason = str(body.get("reason") or reason)
+        details = body.get("details")
+        if retry_after is None and isinstance(details, dict):
+            try:  # a Status may carry the hint only in its details (no header through a proxy)
+                retry_after = parse_retry_after(str(details.get("retryAfterSeconds") or ""))
+            except (TypeError, ValueError):
+                retry_after = None
+    else:
+        message = _text_of(data)
     return ApiError(status, message, reason=api_reason, retry_after=retry_after, method=method,
                     path=path)

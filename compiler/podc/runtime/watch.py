@@ -17,7 +17,7 @@ from typing import Any, Callable
 from podc.runtime.retry import ApiError, is_retryable
 from podc.runtime.transport import LineStream, Transport
 
-__all__ = ["ListWatch"]
+__all__ = ["ListWatch", "list_all"]
 
 log = logging.getLogger("podc.runtime.watch")
 
@@ -39,6 +39,7 @@ class ListWatch(threading.Thread):
         self._stream: LineStream | None = None
         self._lock = threading.Lock()
         self._known: dict[str, dict[str, Any]] = {}  # uid/name -> last object, for re-list diffs
+        self._wanted = _equality_selector(label_selector)
         self.resource_version: str | None = None
         self.synced = threading.Event()
         self.relists = 0
@@ -77,12 +78,17 @@ class ListWatch(threading.Thread):
                 if err.gone:
                     self.resource_version = None
                     continue
+                if err.reason == "WatchError":
+                    # Like client-go's reflector: after an ERROR event the resourceVersion is
+                    # suspect (compacted, "too large", a server-side failure), so list again.
+                    self.resource_version = None
                 failures += 1
                 self.last_error = err
                 if not self.synced.is_set() and not is_retryable(err):
                     self.fatal_error = err  # e.g. 403 on list: tell start() now, keep trying
                 log.debug("watch %s failed (%s); retry %d", self._path, err, failures)
-                self._halt.wait(self._backoff(failures))
+                # An overloaded server (429/503 with Retry-After) says when to come back.
+                self._halt.wait(max(self._backoff(failures), min(err.retry_after or 0.0, 60.0)))
             except Exception as err:  # noqa: BLE001 - never let the watch thread die silently
                 if self._halt.is_set():
                     break
@@ -92,9 +98,8 @@ class ListWatch(threading.Thread):
                 self._halt.wait(self._backoff(failures))
 
     def _relist(self) -> None:
-        data = self._transport.request("GET", self._path,
-                                       query={"labelSelector": self._selector})
-        items = data.get("items") or []
+        data = list_all(self._transport, self._path, {"labelSelector": self._selector})
+        items = [i for i in data.get("items") or [] if self._selected(i)]
         self.relists += 1
         fresh = {}
         for item in items:
@@ -127,17 +132,18 @@ class ListWatch(threading.Thread):
                 kind = event.get("type")
                 obj = event.get("object") or {}
                 if kind == "ERROR":
-                    code = obj.get("code")
-                    if code == 410:
-                        raise ApiError(410, obj.get("message") or "resourceVersion too old",
-                                       reason="Expired")
-                    raise ApiError(int(code or 500), obj.get("message") or "watch error",
-                                   reason=obj.get("reason") or "")
+                    raise _watch_error(obj)
                 rv = (obj.get("metadata") or {}).get("resourceVersion")
                 if rv:
                     self.resource_version = rv
                 got = True
                 if kind == "BOOKMARK":
+                    continue
+                if not self._selected(obj):
+                    # A server that ignored the selector (or an object that left it): the
+                    # consumer only ever sees matching objects.
+                    if _key(obj) in self._known:
+                        self._emit("DELETED", obj)
                     continue
                 self._emit(kind, obj)
         finally:
@@ -146,6 +152,10 @@ class ListWatch(threading.Thread):
             stream.close()
         self.reconnects += 1
         return got
+
+    def _selected(self, obj: dict[str, Any]) -> bool:
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        return all(labels.get(k) == v for k, v in self._wanted.items())
 
     def _emit(self, kind: str, obj: dict[str, Any]) -> None:
         key = _key(obj)
@@ -157,6 +167,78 @@ class ListWatch(threading.Thread):
             self._on_event(kind, obj)
         except Exception:  # noqa: BLE001 - a consumer bug must not stop the watch
             log.exception("watch handler failed for %s %s", kind, key)
+
+
+_EXPIRED_HINTS = ("too old resource version", "required revision has been compacted",
+                  "resourceversion too old", "expired")
+
+
+def _watch_error(status: dict[str, Any]) -> ApiError:
+    """An ERROR event as an ApiError. 410 Gone is one way to say "re-list"; older servers and
+    other implementations say it as a 500 "too old resource version" (etcd compaction) or with
+    no code at all; every other ERROR is marked ``WatchError`` so the loop re-lists as well."""
+    try:
+        code = int(status.get("code") or 0)
+    except (TypeError, ValueError):
+        code = 0
+    message = str(status.get("message") or "watch error")
+    reason = str(status.get("reason") or "")
+    if code == 410 or reason in ("Expired", "Gone") or any(
+            hint in message.lower() for hint in _EXPIRED_HINTS):
+        return ApiError(410, message, reason="Expired")
+    return ApiError(code or 500, message, reason="WatchError")
+
+
+def list_all(transport: Transport, path: str, query: dict[str, Any],
+             max_restarts: int = 3) -> dict[str, Any]:
+    """A list, following ``metadata.continue`` when the server pages it.
+
+    The API server pages only when asked (``limit``), but proxies, aggregated servers and other
+    implementations may page anyway. Items of all pages are joined; the resourceVersion is the
+    first page's (the snapshot the pages belong to on a real server; on a server whose pages
+    follow the live state, watching from the earliest version replays what changed meanwhile).
+    An expired continue token (410) restarts the list from the beginning.
+    """
+    restarts = 0
+    while True:
+        data = transport.request("GET", path, query=query)
+        items = list(data.get("items") or [])
+        meta = dict(data.get("metadata") or {})
+        token = meta.get("continue")
+        seen_tokens = set()
+        try:
+            while token and token not in seen_tokens:
+                seen_tokens.add(token)
+                page = transport.request("GET", path, query={**query, "continue": token})
+                items.extend(page.get("items") or [])
+                token = (page.get("metadata") or {}).get("continue")
+        except ApiError as err:
+            if err.gone and restarts < max_restarts:
+                restarts += 1
+                continue
+            raise
+        meta.pop("continue", None)
+        meta.pop("remainingItemCount", None)
+        # A live-state pager may return an object twice (it moved between pages): keep the last.
+        wanted = _equality_selector(str(query.get("labelSelector") or ""))
+        items = [i for i in items if all(((i.get("metadata") or {}).get("labels") or {}).get(k) == v
+                                         for k, v in wanted.items())]
+        unique: dict[Any, dict[str, Any]] = {}
+        for n, item in enumerate(items):
+            item_meta = item.get("metadata") or {}
+            unique[_key(item) if item_meta.get("uid") or item_meta.get("name") else n] = item
+        return {**data, "metadata": meta, "items": list(unique.values())}
+
+
+def _equality_selector(selector: str) -> dict[str, str]:
+    """The ``key=value`` terms of a label selector (the runtime only uses those), checked again
+    on every object received: not every server applies selectors to watches correctly."""
+    wanted = {}
+    for term in filter(None, (t.strip() for t in selector.split(","))):
+        key, sep, value = term.partition("=")
+        if sep and not key.endswith("!"):
+            wanted[key.strip()] = value.lstrip("=").strip()
+    return wanted
 
 
 def _key(obj: dict[str, Any]) -> str:

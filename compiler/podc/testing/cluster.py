@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from podc.testing.api import Api
+from podc.testing.compat import Compat
 from podc.testing.events import EventRecorder
 from podc.testing.faults import Faults, RequestLog
 from podc.testing.gc import GarbageCollector
@@ -80,11 +81,14 @@ class LocalCluster:
         inherit_env: bool = True,
         max_grace_seconds: float = 2.0,
         tick: float = 0.01,
+        compat: Mapping[str, Any] | None = None,
     ) -> None:
         if mode not in ("scripted", "process"):
             raise ValueError(f"mode must be 'scripted' or 'process', got {mode!r}")
         self.mode = mode
         self.namespace = namespace
+        # Opt-in behaviours of other implementations (podc.testing.compat); defaults unchanged.
+        self.compat = Compat(compat)
         self._nodes = list(nodes) if nodes is not None else [SimNode("emulator-node-1")]
         self._port = port
         self._tick = tick
@@ -104,7 +108,8 @@ class LocalCluster:
         default = parse_outcome(default_outcome) if default_outcome else None
         self.kubelet = Kubelet(self.api, self.recorder, mode, self._rules, self.runner, default)
         self.scheduler = Scheduler(self.api, self.recorder)
-        self.job_controller = JobController(self.api, self.recorder)
+        self.job_controller = JobController(self.api, self.recorder, self.compat)
+        self.recorder.compat = self.compat
         self.gc = GarbageCollector(self.api)
         self._wake = threading.Event()
         self.store.add_listener(lambda _ev: self._wake.set())
@@ -149,6 +154,8 @@ class LocalCluster:
     def _run_controllers(self) -> None:
         controllers: list[Callable[[], None]] = [self.scheduler.sync, self.kubelet.sync, self.job_controller.sync,
                                                  self.gc.sync]
+        if self.compat.no_job_controller:
+            controllers.remove(self.job_controller.sync)
         while not self.stopping:
             self._wake.wait(self._tick)
             self._wake.clear()

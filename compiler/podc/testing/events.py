@@ -13,6 +13,9 @@ from podc.testing.api_errors import ApiError
 
 class EventRecorder:
     def __init__(self, api: Api) -> None:
+        from podc.testing.compat import Compat
+
+        self.compat = Compat()  # LocalCluster sets its own
         self.api = api
         self._lock = threading.Lock()
         self._seen: dict[tuple[str, str, str, str], tuple[str, str]] = {}  # key -> (namespace, event name)
@@ -29,6 +32,12 @@ class EventRecorder:
             seen = self._seen.get(key)
             if seen is not None:
                 def bump(ev: dict[str, Any]) -> None:
+                    if ev.get("series") is not None or ev.get("lastTimestamp") is None:
+                        # events.k8s.io/v1 writers: a series, not count/lastTimestamp
+                        series = ev.get("series") or {"count": 1}
+                        ev["series"] = {"count": series["count"] + 1,
+                                        "lastObservedTime": _micro_time()}
+                        return
                     ev["count"] = ev.get("count", 1) + 1
                     ev["lastTimestamp"] = now
                 if self.api.store.mutate("events", seen[0], seen[1], bump) is not None:
@@ -57,8 +66,21 @@ class EventRecorder:
                 "reportingComponent": component,
                 "reportingInstance": host or "",
             }
+            if self.compat.event_style == "events.k8s.io":
+                # How an event written through events.k8s.io/v1 reads through core/v1.
+                event.update({"firstTimestamp": None, "lastTimestamp": None, "count": None,
+                              "source": {}, "eventTime": _micro_time(),
+                              "reportingComponent": component, "action": reason})
+                event = {k: v for k, v in event.items() if v is not None}
             try:
                 created = self.api.create("events", ns, event)
             except ApiError:
                 return
             self._seen[key] = (ns, created["metadata"]["name"])
+
+
+def _micro_time() -> str:
+    """A MicroTime, as events.k8s.io/v1 writes ``eventTime``."""
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -133,6 +133,25 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _send_fault(self, err: ApiError) -> None:
+        """An injected failure, shaped by the compat knobs (a proxy's HTML page, HTTP-dates)."""
+        compat = self.server.cluster.compat
+        headers = dict(err.headers)
+        if "Retry-After" in headers:
+            headers["Retry-After"] = compat.retry_after_header(headers["Retry-After"])
+        if compat.error_body != "html":
+            return self._send_json(err.code, err.status_body(), headers)
+        data = compat.html_page(err.code, err.reason)
+        self.send_response(err.code)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self._status = err.code
+        self._record()
+        self.end_headers()
+        self.wfile.write(data)
+
     def _send_error(self, err: ApiError) -> None:
         self._send_json(err.code, err.status_body(), err.headers)
 
@@ -161,7 +180,7 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(delay)
             failure = cluster.faults.take_failure(r.verb, r.resource) if r.kind == "resource" else None
             if failure is not None:
-                self._send_error(failure)
+                self._send_fault(failure)
             else:
                 self._handle(r, query, body)
         except ApiError as e:
@@ -215,7 +234,14 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send_json(200, api.get(r.resource, r.namespace, r.name))
         if r.verb == "list":
             limit = number_param(query, "limit")
-            return self._send_json(200, api.list(r.resource, r.namespace, query.get("labelSelector"),
+            compat = cluster.compat
+            if compat.paginate and not limit:
+                limit = compat.paginate  # a server/proxy that pages whether asked or not
+            if r.resource == "events" and query.get("fieldSelector") and not compat.event_field_selectors:
+                raise bad_request(f'"{query["fieldSelector"]}" is not a known field selector: only '
+                                  '"metadata.name", "metadata.namespace"')
+            labels = None if compat.ignore_label_selectors else query.get("labelSelector")
+            return self._send_json(200, api.list(r.resource, r.namespace, labels,
                                                  query.get("fieldSelector"), limit, query.get("continue")))
         if r.verb == "watch":
             return stream_watch(self, cluster, r, query)
@@ -227,6 +253,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send_json(201, api.create(r.resource, r.namespace, body))
         assert r.verb in ("update", "patch", "delete", "deletecollection")
         if r.verb == "deletecollection":
+            if not cluster.compat.deletecollection:
+                raise ApiError(405, "MethodNotAllowed",
+                               "the server does not allow this method on the requested resource")
             listing = api.delete_collection(r.resource, r.namespace, query.get("labelSelector"),
                                             query.get("fieldSelector"), body or None, query.get("propagationPolicy"))
             return self._send_json(200, listing)

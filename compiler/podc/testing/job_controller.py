@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from podc.testing._util import dig, now_iso, parse_iso, set_condition
 from podc.testing.api_errors import ApiError
 
+from podc.testing.compat import Compat
+
 if TYPE_CHECKING:
     from podc.testing.api import Api
     from podc.testing.events import EventRecorder
@@ -107,7 +109,9 @@ def _ranges(indexes: set[int]) -> str:
 
 
 class JobController:
-    def __init__(self, api: Api, recorder: EventRecorder) -> None:
+    def __init__(self, api: Api, recorder: EventRecorder, compat: Compat | None = None) -> None:
+        self.compat = compat or Compat()
+        self._interim_since: dict[str, float] = {}  # job uid -> when its interim condition appeared
         self.api = api
         self.store = api.store
         self.recorder = recorder
@@ -240,14 +244,44 @@ class JobController:
                 if any(r.get("uid") == uid for r in dig(p, "metadata", "ownerReferences", default=[]))]
 
     def _write(self, job: dict[str, Any], status: dict[str, Any]) -> None:
+        status = self._compat_conditions(job, status)
         if status != job.get("status"):
             self.api.set_status("jobs", job["metadata"].get("namespace"), job["metadata"]["name"], status)
+
+    def _compat_conditions(self, job: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
+        """Other servers' condition sequences (``compat.job_conditions``, see podc.testing.compat)."""
+        mode, conds = self.compat.job_conditions, status.get("conditions")
+        if mode == "current" or not conds:
+            return status
+        if mode == "legacy":
+            kept = [c for c in conds if c.get("type") not in ("SuccessCriteriaMet", "FailureTarget")]
+            out = {**status, "conditions": kept}
+            if not kept:
+                out.pop("conditions")
+            return out
+        uid = job["metadata"]["uid"]
+        if any(c.get("type") in ("SuccessCriteriaMet", "FailureTarget") for c in conds):
+            since = self._interim_since.setdefault(uid, time.monotonic())
+            if time.monotonic() - since < self.compat.final_condition_delay:
+                final = [c for c in conds if c.get("type") not in ("Complete", "Failed")]
+                out = {**status, "conditions": final}
+                if len(final) != len(conds):
+                    out.pop("completionTime", None)
+                return out
+        return status
 
     def _create_pod(self, job: dict[str, Any], tr: _JobTracking, index: int | None = None) -> dict[str, Any] | None:
         meta = job["metadata"]
         template = copy.deepcopy(dig(job, "spec", "template", default={}))
         pmeta = template.setdefault("metadata", {})
         pmeta["generateName"] = f"{meta['name']}-"
+        labels = pmeta.get("labels") or {}
+        if self.compat.pod_labels == "legacy":  # Kubernetes < 1.27 only set the short labels
+            labels.pop("batch.kubernetes.io/job-name", None)
+            labels.pop("batch.kubernetes.io/controller-uid", None)
+        elif self.compat.pod_labels == "new":
+            labels.pop("job-name", None)
+            labels.pop("controller-uid", None)
         if index is not None:
             _index_pod(meta["name"], template, index)
         pmeta["namespace"] = meta.get("namespace")

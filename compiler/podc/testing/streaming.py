@@ -40,8 +40,12 @@ def stream_watch(handler: _Handler, cluster: LocalCluster, r: Route, query: dict
     store = cluster.store
     rt = RESOURCE_TYPES[r.resource]
     namespace = r.namespace if rt.namespaced else None
-    pred = selector_predicate(query.get("labelSelector"), query.get("fieldSelector"), r.resource)
+    labels = None if cluster.compat.ignore_label_selectors else query.get("labelSelector")
+    pred = selector_predicate(labels, query.get("fieldSelector"), r.resource)
     timeout = number_param(query, "timeoutSeconds") or None
+    compat = cluster.compat
+    if compat.watch_timeout_cap:  # a server that ends watches early, silently
+        timeout = min(timeout or compat.watch_timeout_cap, compat.watch_timeout_cap)
     rv_param = query.get("resourceVersion")
     epoch = store.watch_epoch()
     initial: list[dict[str, Any]] = []
@@ -59,15 +63,22 @@ def stream_watch(handler: _Handler, cluster: LocalCluster, r: Route, query: dict
                 store.check_resumable(cur)
             except ApiError as e:
                 expired = e
+    if expired is not None and compat.watch_expired == "http":
+        raise expired  # HTTP 410 on the watch request itself
     handler.start_stream()
     if expired is not None:
-        handler.write_chunk(_line("ERROR", expired.status_body()))
+        body = expired.status_body()
+        if compat.watch_expired == "event500":
+            body.update(code=500, reason="InternalError",
+                        message=f"etcdserver: mvcc: required revision has been compacted; "
+                                f"{body.get('message')}")
+        handler.write_chunk(_line("ERROR", body))
         handler.end_stream()
         return
     for obj in initial:
         handler.write_chunk(_line("ADDED", obj))
     deadline = time.monotonic() + timeout if timeout else None
-    bookmarks = is_true(query.get("allowWatchBookmarks"))
+    bookmarks = is_true(query.get("allowWatchBookmarks")) and compat.bookmarks
     sent_rv = cur
     while not cluster.stopping:
         wait = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
