@@ -80,7 +80,12 @@ def read_text(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> str:
             raise PodcError.single("input.too-large", f"file is {size} bytes; podc reads at most {limits.max_bytes}",
                                    Pos(name), hint="split the file, or check you named the right one")
         with open(name, "rb") as f:
-            raw = f.read()
+            # Bounded even when the size lied: a device or a pipe (/dev/zero, /dev/stdin) reports 0.
+            raw = f.read(limits.max_bytes + 1)
+        if len(raw) > limits.max_bytes:
+            raise PodcError.single("input.too-large", f"file is more than {limits.max_bytes} bytes; podc reads at "
+                                   f"most {limits.max_bytes}", Pos(name),
+                                   hint="split the file, or check you named the right one")
     except FileNotFoundError:
         raise PodcError.single("input.missing-file", "file not found", Pos(name),
                                hint="check the path; relative paths are resolved from the file that names them") from None
@@ -88,6 +93,8 @@ def read_text(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> str:
         raise PodcError.single("input.not-a-file", "expected a file, found a directory", Pos(name)) from None
     except PermissionError:
         raise PodcError.single("input.unreadable", "permission denied", Pos(name)) from None
+    except OSError as e:  # a symlink loop, a name too long, an I/O error: the path's problem, not podc's
+        raise PodcError.single("input.unreadable", f"cannot read the file: {e.strerror or e}", Pos(name)) from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:

@@ -46,8 +46,11 @@ def run(program: Any, variables: Any) -> tuple[bool, str | None]:
         result = program.execute(variables)
     except KeyError as e:
         return False, f"no such field {e.args[0]!r} (guard it with has())"
-    except (ValueError, TypeError, RuntimeError) as e:
-        return False, str(e).splitlines()[0]
+    except (ValueError, TypeError, RuntimeError, ArithmeticError, LookupError, AttributeError) as e:
+        # The expression's own failure (1/0, int overflow, list index out of range…): the rule fails
+        # with the reason; a user's expression must never crash the run.
+        lines = str(e).splitlines()
+        return False, lines[0] if lines else type(e).__name__
     if result is True:
         return True, None
     if result is False:

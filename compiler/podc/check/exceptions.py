@@ -28,6 +28,8 @@ from podc.tree import MapNode, Node, ScalarNode, SeqNode, to_plain
 __all__ = ["PolicyException", "read_exceptions", "validate_ids", "apply_exceptions"]
 
 _KEYS = ("policy", "rule", "targets", "reason", "expires")
+# The project setting is `policies.pss`, so `policy: pss` is what people write (docs/format.md too).
+_POLICY_ALIASES = {"pss": "pod-security"}
 
 
 @dataclass
@@ -91,7 +93,8 @@ def _read_one(node: Node, diags: Diagnostics, layer: str | None) -> PolicyExcept
     expires = _date(node.items.get("expires"), diags)
     if len(diags.errors) > before:
         return None
-    return PolicyException(data["policy"], data["rule"], tuple(targets) if targets is not None else None,
+    policy = _POLICY_ALIASES.get(data["policy"], data["policy"])
+    return PolicyException(policy, data["rule"], tuple(targets) if targets is not None else None,
                            data["reason"], expires, node.origin.pos, layer)
 
 

@@ -92,11 +92,13 @@ def config_from_project(section: Any, pos_of: Callable[[tuple], Pos], diags: Dia
         cfg.enabled = False
     disabled = section.get("disable") or []
     for i, rid in enumerate(disabled if isinstance(disabled, list) else []):
-        if rid not in pack:
+        if not isinstance(rid, str):
+            diags.add("policy.type", f"a rule id is a string, got {type(rid).__name__}", pos_of(("disable", i)))
+        elif rid not in pack:
             unknown_rule(rid, pack, pos_of(("disable", i)), diags)
     cfg.disabled = frozenset(r for r in disabled if isinstance(r, str)) if isinstance(disabled, list) else frozenset()
     for short, (rid, param) in SHORTHANDS.items():
-        if short in section:
+        if short in section and _param_ok(section[short], pack[rid].params.get(param), pos_of((short,)), diags):
             cfg.params.setdefault(rid, {})[param] = section[short]
     for rid, overrides in (section.get("params") or {}).items():
         if rid not in pack:
@@ -107,7 +109,8 @@ def config_from_project(section: Any, pos_of: Callable[[tuple], Pos], diags: Dia
                 diags.add("policy.unknown-param", f"rule {rid!r} has no parameter {pname!r}",
                           pos_of(("params", rid, pname)),
                           hint="parameters: " + (", ".join(sorted(pack[rid].params)) or "none"))
-            cfg.params.setdefault(rid, {})[pname] = pval
+            elif _param_ok(pval, pack[rid].params[pname], pos_of(("params", rid, pname)), diags):
+                cfg.params.setdefault(rid, {})[pname] = pval
     for rid, sev in (section.get("severity") or {}).items():
         if rid not in pack:
             unknown_rule(rid, pack, pos_of(("severity", rid)), diags)
@@ -117,6 +120,24 @@ def config_from_project(section: Any, pos_of: Callable[[tuple], Pos], diags: Dia
         else:
             cfg.severity[rid] = sev
     return cfg
+
+
+def _param_ok(value: Any, default: Any, pos: Pos, diags: Diagnostics) -> bool:
+    """A parameter must have its default's shape (a number ≥ 0, or a list of strings): the rules
+    compare and iterate it, so anything else would fail deep inside a check."""
+    if isinstance(default, int) and not isinstance(default, bool):
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return True
+        diags.add("policy.param-type", f"expected a whole number (0 or more), got {value!r}", pos,
+                  hint=f"the default is {default}")
+        return False
+    if isinstance(default, list):
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return True
+        diags.add("policy.param-type", "expected a list of strings", pos,
+                  hint=f"e.g. [{', '.join(map(str, default[:2])) or 'team'}]")
+        return False
+    return True
 
 
 def unknown_rule(rid: Any, pack: dict, pos: Pos, diags: Diagnostics) -> None:

@@ -110,6 +110,18 @@ def run(args: argparse.Namespace):
     return result
 
 
+def _refuse_overwriting_an_input(args: argparse.Namespace) -> None:
+    """`podc check jobs.yaml -o jobs.yaml` would replace the manifest with its own report."""
+    target = os.path.realpath(args.output)
+    named = [*args.paths, *args.project, *args.policy]
+    inputs = {os.path.realpath(p) for p in named}
+    inputs |= {os.path.realpath(os.path.join(p, PROJECT_FILE)) for p in named if os.path.isdir(p)}
+    if not named:
+        inputs.add(os.path.realpath(PROJECT_FILE))
+    if target in inputs:
+        raise _UsageError(f"--output {args.output} is one of the inputs; the report would replace it")
+
+
 def _write_atomic(path: str, text: str) -> None:
     import tempfile
 
@@ -147,6 +159,12 @@ def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        for option in ("kubernetes_version", "pss", "profile", "output"):
+            value = getattr(args, option)
+            if value is not None and not value.strip():  # `--output "$UNSET"` must not mean "the default"
+                raise _UsageError(f"argument --{option.replace('_', '-')}: expected a value, got an empty string")
+        if args.output:
+            _refuse_overwriting_an_input(args)
         result = run(args)
     except _UsageError as e:
         sys.stderr.write(f"podc check: error: {e}\n")
@@ -158,10 +176,15 @@ def _main(argv: list[str] | None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    except Exception as e:  # a podc bug: say so briefly, never a traceback
-        sys.stderr.write(f"podc check: internal error: {type(e).__name__}: {e}\n"
-                         "    this is a bug in podc; please report it with the input that caused it\n")
-        return 3
+    except Exception as e:  # a podc bug: say so briefly, the traceback goes to a log file
+        # (never the exception's text on stderr: it may quote input values, secrets included)
+        from podc.cli.main import path_error, report_internal_error
+
+        as_input = path_error(e)
+        if as_input is None:
+            return report_internal_error(e)
+        sys.stderr.write(format_diagnostics(as_input.diagnostics) + "\n")
+        return 2
     from podc.check.report import render
 
     color = (args.format == "text" and not args.output and not args.no_color and sys.stdout.isatty()

@@ -33,8 +33,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str]) -> int:
-    args = build_parser().parse_intermixed_args(list(argv))
+    parser = build_parser()
+    args = parser.parse_intermixed_args(list(argv))
+    for option in ("out", "profile"):
+        value = getattr(args, option)
+        if value is not None and not value.strip():  # `--out "$UNSET_VAR"` must not mean "the default"
+            parser.error(f"argument --{option}: expected a value, got an empty string")
     project, files = _split_paths(args.paths)
+    if files and not args.check:
+        _reject_files(files)
     from podc.pipeline import gc_paused
 
     with gc_paused():  # a short-lived process building large acyclic trees: see gc_paused
@@ -48,6 +55,20 @@ def _split_paths(paths: list[str]) -> tuple[str, list[str]]:
     if paths and (os.path.isdir(paths[0]) or os.path.basename(paths[0]) == "podc.yaml"):
         return paths[0], paths[1:]
     return ".", paths
+
+
+def _reject_files(files: Sequence[str]) -> None:
+    """Without --check, every path must be the project: a typo in a folder name must not quietly
+    compile the project of the current folder instead."""
+    from podc.errors import Diagnostic, PodcError, Pos
+
+    items = []
+    for f in files:
+        what = "is not a project folder or podc.yaml" if os.path.exists(f) else "no such file or folder"
+        items.append(Diagnostic("usage.not-a-project", f"{what}: {f}", Pos(f),
+                                hint="pass a folder holding podc.yaml, or the podc.yaml file; other files are "
+                                     "only read with --check (the changed files pre-commit passes)"))
+    raise PodcError(items)
 
 
 def compile_command(*, project: str = ".", files: Sequence[str] = (), profile: str | None = None,
@@ -85,6 +106,7 @@ def compile_command(*, project: str = ".", files: Sequence[str] = (), profile: s
         return 0
     marker = marker_line(__version__, Path(os.path.relpath(proj.path, out_dir)).as_posix())
     contents = {f"{job.target}{ext}": render_document(job.manifest, fmt, marker) for job in result.jobs}
+    _check_output_folder(out_dir)
     plan = plan_outputs(out_dir, contents, prune=selected is None)
     shown = _shown(out_dir)
     if check:
@@ -98,10 +120,46 @@ def compile_command(*, project: str = ".", files: Sequence[str] = (), profile: s
         cmd = "podc compile" + ("" if project == "." else f" {project}") + (f" --profile {profile}" if profile else "")
         print(f"podc: outputs are out of date; run `{cmd}`", file=sys.stderr)
         return 1
-    apply_plan(plan)
+    try:
+        apply_plan(plan)
+    except OSError as e:
+        if e.errno is None:  # not the system refusing (permissions, read-only, full disk…): a podc bug
+            raise
+        _raise_write_error(e, out_dir)
     print(f"podc: {len(plan.write)} written, {len(plan.unchanged)} unchanged, {len(plan.remove)} removed in {shown}",
           file=sys.stderr)
     return 0
+
+
+def _check_output_folder(out_dir: Path) -> None:
+    """Refuse, before anything is written, an output folder that cannot be one: a path below a file
+    (``--out notes.txt/sub``), or podc's own manifest name taken by something that is not a file."""
+    from podc.emit import MANIFEST_NAME
+    from podc.errors import PodcError, Pos
+
+    hint = "choose another folder with --out, or `output:` in podc.yaml"
+    for folder in (out_dir, *out_dir.parents):
+        if os.path.lexists(folder):
+            if not folder.is_dir():
+                raise PodcError.single("output.not-a-folder", "the output path exists and is not a folder",
+                                       Pos(str(folder)), hint=hint)
+            break
+    manifest = out_dir / MANIFEST_NAME
+    if os.path.lexists(manifest) and not manifest.is_file():
+        raise PodcError.single("output.not-a-file", f"{MANIFEST_NAME} (podc's list of generated files) is not a file",
+                               Pos(str(manifest)), hint="move it away; podc recreates it")
+
+
+def _raise_write_error(e: OSError, out_dir: Path) -> None:
+    from podc.emit import TEMP_PREFIX
+    from podc.errors import PodcError, Pos
+
+    where = e.filename if isinstance(e.filename, str) else str(out_dir)
+    if os.path.basename(where).startswith(TEMP_PREFIX):  # name the folder, not podc's temp file
+        where = os.path.dirname(where)
+    raise PodcError.single("output.write-failed", f"cannot write {where}: {e.strerror or e}", Pos(where),
+                           hint="check the folder's permissions and free space, or choose another one with --out"
+                           ) from None
 
 
 def _affected_targets(proj, profile: str | None, files: Sequence[str], out_dir: Path, ext: str, cache) -> list[str]:

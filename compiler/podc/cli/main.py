@@ -11,10 +11,11 @@ Exit codes: 0 ok; 1 check failed / outputs out of date; 2 bad input or usage; 3 
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Callable, Sequence
 
-__all__ = ["main", "run_guarded", "COMMANDS"]
+__all__ = ["main", "run_guarded", "report_internal_error", "COMMANDS"]
 
 # name -> (module, function names to try, extra that provides it, one-line help)
 COMMANDS: dict[str, tuple[str, tuple[str, ...], str | None, str]] = {
@@ -41,7 +42,25 @@ def _usage() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    _safe_stdout()
     return run_guarded(lambda: _dispatch(args))
+
+
+def _safe_stdout() -> None:
+    """A console that cannot encode a character (cp1252, ascii) must not turn `→` or a unicode
+    label into a crash: piped output is written as UTF-8 (like podc's files), a terminal gets
+    escapes for what it cannot show."""
+    out = sys.stdout
+    encoding = (getattr(out, "encoding", None) or "").lower().replace("-", "")
+    if encoding in ("utf8", "") or not hasattr(out, "reconfigure"):
+        return
+    try:
+        if out.isatty():
+            out.reconfigure(errors="backslashreplace")
+        else:
+            out.reconfigure(encoding="utf-8")
+    except (OSError, ValueError):  # a stream that cannot be reconfigured: leave it
+        pass
 
 
 def _dispatch(args: list[str]) -> int:
@@ -110,16 +129,44 @@ def run_guarded(fn: Callable[[], int]) -> int:
         if isinstance(e, PodcError):
             report_error(e)
             return EXIT_USAGE
+        as_input = path_error(e)
+        if as_input is not None:
+            report_error(as_input)
+            return EXIT_USAGE
         return _internal_error(e)
 
 
-def report_error(e) -> None:
-    import os
+# The system refusing a path the user gave (too long, a symlink loop, no permission, read-only or
+# full disk): an input/environment problem (exit 2), not a podc bug. ENOENT is not here: podc checks
+# the paths it is given, so a missing file reaching the top is more likely podc's own mistake.
+_PATH_ERRNOS = frozenset(("ENAMETOOLONG", "ELOOP", "EACCES", "EPERM", "EROFS", "ENOSPC", "EDQUOT", "ENXIO"))
 
+
+def path_error(e: BaseException):
+    """A located ``PodcError`` for an ``OSError`` about a user's path, else None."""
+    import errno
+
+    if not isinstance(e, OSError) or e.errno is None or errno.errorcode.get(e.errno) not in _PATH_ERRNOS:
+        return None
+    from podc.errors import PodcError, Pos
+
+    name = os.fsdecode(e.filename) if isinstance(e.filename, (str, bytes)) else None
+    if name and len(name) > 120:
+        name = name[:60] + "…" + name[-40:]
+    return PodcError.single("input.os-error", f"cannot use this path: {e.strerror or e}", Pos(name),
+                            hint="check the path, its permissions and the free space")
+
+
+def report_error(e) -> None:
     from podc.errors import format_diagnostics
 
     color = sys.stderr.isatty() and "NO_COLOR" not in os.environ
     print(format_diagnostics(e.diagnostics, color=color), file=sys.stderr)
+
+
+def report_internal_error(e: BaseException) -> int:
+    """For commands that catch their own errors: the same short message, log file and exit 3."""
+    return _internal_error(e)
 
 
 def _internal_error(e: BaseException) -> int:

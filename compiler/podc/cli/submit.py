@@ -68,12 +68,47 @@ def _run_args(args: argparse.Namespace) -> int:
 
 
 # -- input ----------------------------------------------------------------------------------------
-def _plain(node: Any) -> Any:
+class _TooLarge(Exception):
+    pass
+
+
+def _plain(node: Any, budget: list[int] | None = None, depth: int = 0) -> Any:
+    """Plain dicts and lists. ruamel shares aliased nodes; copying them expands them, so the copy
+    is bounded like every other podc reader (an alias bomb must not eat the machine)."""
+    from podc.source import DEFAULT_LIMITS
+
+    if budget is None:
+        budget = [DEFAULT_LIMITS.max_nodes]
+    budget[0] -= 1
+    if budget[0] < 0 or depth > DEFAULT_LIMITS.max_depth:
+        raise _TooLarge
     if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
+        return {str(k): _plain(v, budget, depth + 1) for k, v in node.items()}
     if isinstance(node, list):
-        return [_plain(v) for v in node]
+        return [_plain(v, budget, depth + 1) for v in node]
     return node
+
+
+def _read(path: str, diags: Diagnostics) -> str | None:
+    from podc.source import DEFAULT_LIMITS
+
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(DEFAULT_LIMITS.max_bytes + 1)
+    except OSError as exc:
+        diags.add("submit.unreadable", f"cannot read {path}: {exc.strerror or exc}", Pos(path))
+        return None
+    if len(raw) > DEFAULT_LIMITS.max_bytes:
+        diags.add("submit.too-large", f"file is larger than {DEFAULT_LIMITS.max_bytes} bytes", Pos(path),
+                  hint="pass the output of `podc compile`")
+        return None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        diags.add("submit.encoding", "file is not valid UTF-8", Pos(path, line, col), hint="save the file as UTF-8")
+        return None
 
 
 def load_manifests(paths: Sequence[str]) -> list[tuple[Pos, dict[str, Any]]]:
@@ -85,11 +120,8 @@ def load_manifests(paths: Sequence[str]) -> list[tuple[Pos, dict[str, Any]]]:
     out: list[tuple[Pos, dict[str, Any]]] = []
     seen: dict[str, Pos] = {}
     for path in paths:
-        try:
-            with open(path, encoding="utf-8") as fh:
-                text = fh.read()
-        except OSError as exc:
-            diags.add("submit.unreadable", f"cannot read {path}: {exc.strerror or exc}", Pos(path))
+        text = _read(path, diags)
+        if text is None:
             continue
         yaml = YAML(typ="rt")
         try:
@@ -108,8 +140,14 @@ def load_manifests(paths: Sequence[str]) -> list[tuple[Pos, dict[str, Any]]]:
             line = getattr(getattr(doc, "lc", None), "line", None)
             pos = Pos(path, line + 1, 1) if line is not None else Pos(path, 1, 1)
             items = doc.get("items") if isinstance(doc, dict) and doc.get("kind") == "List" else [doc]
-            for item in items or []:
-                _check_doc(_plain(item), pos, diags, seen, out)
+            for item in items if isinstance(items, list) else []:
+                try:
+                    plain = _plain(item)
+                except (_TooLarge, RecursionError):
+                    diags.add("submit.too-large", "document too deep or expands to too many values", pos,
+                              hint="this looks like an alias bomb ('billion laughs'); podc stops reading it")
+                    continue
+                _check_doc(plain, pos, diags, seen, out)
     diags.raise_if_errors()
     if not out:
         raise PodcError.single("submit.empty", "no Job documents in the given files",
@@ -182,6 +220,13 @@ def submit_command(files: Sequence[str], *, namespace: str | None = None, wait: 
         return 2
     except ClusterConfigError as exc:
         print(f"error: {exc}", file=err)
+        return 2
+    except Exception as exc:
+        # A kubeconfig that is not valid YAML or not a kubeconfig: the user's file, not a podc bug.
+        if type(exc).__module__.split(".")[0] not in ("yaml", "kubernetes"):
+            raise
+        print(f"error: cannot load the kubeconfig ({kubeconfig or '$KUBECONFIG or ~/.kube/config'}): "
+              f"{type(exc).__name__}: {' '.join(str(exc).split())}", file=err)
         return 2
     run_id = run_id or f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{secrets.token_hex(3)}"
     print(f"run {run_id} in namespace {ns}", file=out)
