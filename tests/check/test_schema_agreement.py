@@ -21,14 +21,33 @@ from podc.check.schema_explain import explain
 from test_schema_samples import all_samples
 
 VERSIONS = ["1.29", "1.33", "1.37"]
+# Integers at and just past the int32/int64 edges: the API server (and so the checker) enforces
+# ``format: int32/int64`` bounds.
+EDGE_INTS = [2**31 - 1, 2**31, -(2**31), -(2**31) - 1, 2**63 - 1, 2**63, -(2**63) - 1, 1e20, 99999999999999999999]
 POOL = [None, "", "x", "500m", "1Gi", 0, 7, -1, 2.0, 1.5, True, False, [], {}, ["a"], [1], {"a": "b"}, {"a": 1},
-        [{}], [{"name": "x"}]]
+        [{}], [{"name": "x"}], 2**31, -(2**31) - 1, 2**63, 1e20]
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "pod-security")
+
+
+def _int_format(low: int, high: int):
+    def check(value: object) -> bool:
+        # Like every format, it only constrains the values it is about (numbers, not bools).
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return True
+        return low <= value <= high
+    return check
+
+
+# jsonschema ignores ``format`` unless given a checker; Kubernetes enforces these two.
+FORMATS = jsonschema.FormatChecker(formats=())
+FORMATS.checks("int32")(_int_format(-(2**31), 2**31 - 1))
+FORMATS.checks("int64")(_int_format(-(2**63), 2**63 - 1))
 
 
 def reference(version: str, root: str) -> jsonschema.Draft202012Validator:
     doc = schema_document(version)
-    return jsonschema.Draft202012Validator({"$defs": doc["$defs"], "$ref": f"#/$defs/{root}"})
+    return jsonschema.Draft202012Validator({"$defs": doc["$defs"], "$ref": f"#/$defs/{root}"},
+                                           format_checker=FORMATS)
 
 
 _REFERENCES: dict = {}
@@ -137,8 +156,46 @@ def test_mutated_documents_agree(version):
     assert 200 < invalid < 880
 
 
+@pytest.mark.parametrize("version", ["1.29", "1.37"])
+def test_integer_edges_agree_everywhere(version):
+    """Every integer in the samples, set to each int32/int64 edge, gets jsonschema's verdict."""
+    checked = out_of_range = 0
+    for base in all_samples():
+        for path in locations(base):
+            if not path or isinstance(get(base, path), bool) or not isinstance(get(base, path), int):
+                continue
+            for value in EDGE_INTS:
+                doc = copy.deepcopy(base)
+                get(doc, path[:-1])[path[-1]] = value
+                root, verdict, paths = ours(version, doc)
+                expected = reference_paths(version, root, doc)
+                assert verdict is (not expected), (path, value, expected)
+                assert paths == expected, (path, value, paths, expected)
+                checked += 1
+                out_of_range += not verdict
+    assert checked > 20 and 0 < out_of_range < checked
+
+
+def test_out_of_range_integer_message():
+    v = validator_for("1.37")
+    doc = copy.deepcopy(all_samples()[0])
+    assert doc["kind"] == "Job"
+    doc["spec"]["backoffLimit"] = 99999999999999999999
+    doc["spec"]["activeDeadlineSeconds"] = -(2**63) - 1
+    root = v._kinds["batch/v1/Job"]
+    found = {path: (code, msg) for code, msg, path, _hint in explain(v._defs, root, doc)}
+    expected = ('"backoffLimit" in JobSpec must fit in a 32-bit integer (at most 2147483647), '
+                "got 99999999999999999999")
+    assert found[("spec", "backoffLimit")] == ("schema.range", expected)
+    assert found[("spec", "activeDeadlineSeconds")][1].endswith(
+        "must fit in a 64-bit integer (at least -9223372036854775808), got -9223372036854775809")
+    doc["spec"]["backoffLimit"] = 2**31 - 1
+    doc["spec"]["activeDeadlineSeconds"] = -(2**63)
+    assert v._predicate(root)(doc) is True
+
+
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-5, 70000) | st.floats(allow_nan=False, allow_infinity=False)
+    st.none() | st.booleans() | st.integers(-5, 70000) | st.sampled_from(EDGE_INTS) | st.floats(allow_nan=False, allow_infinity=False)
     | st.sampled_from(["", "x", "Always", "500m", "TCP", "batch/v1"]),
     lambda children: st.lists(children, max_size=3)
     | st.dictionaries(st.sampled_from(["name", "image", "containers", "spec", "template", "env", "value", "x"]),

@@ -430,3 +430,39 @@ def test_generate_name_prefix(prefix, ok):
     del doc["metadata"]["name"]
     doc["metadata"]["generateName"] = prefix
     assert (codes(doc) == set()) is ok
+
+
+def messages(doc, version="1.33"):
+    return {i.path: i.message for i in validator_for(version).validate(doc)}
+
+
+def test_negative_quantity_message():
+    doc = job()
+    ctr(doc)["resources"]["requests"]["ephemeral-storage"] = "-1Gi"
+    got = messages(doc)["/spec/template/spec/containers/0/resources/requests/ephemeral-storage"]
+    assert got == "requests.ephemeral-storage must be greater than or equal to 0, got '-1Gi'"
+
+
+def test_file_modes_are_0_to_0777():
+    doc = job()
+    spec = pod_spec(doc)
+    spec["volumes"] = [
+        {"name": "ok", "secret": {"secretName": "s", "defaultMode": 0o777, "items": [{"key": "k", "path": "p",
+                                                                                       "mode": 0}]}},
+        {"name": "big", "secret": {"secretName": "s", "defaultMode": 99999}},
+        {"name": "neg", "configMap": {"name": "c", "items": [{"key": "k", "path": "p", "mode": -1}]}},
+        {"name": "dec", "downwardAPI": {"defaultMode": 644}},
+        {"name": "proj", "projected": {"defaultMode": 512, "sources": [
+            {"secret": {"name": "s", "items": [{"key": "k", "path": "p", "mode": 0o1000}]}}]}},
+    ]
+    ctr(doc)["volumeMounts"] = []
+    base = "/spec/template/spec/volumes"
+    assert {c for c in codes(doc) if c[0] == "api.file-mode"} == {
+        ("api.file-mode", f"{base}/1/secret/defaultMode"),
+        ("api.file-mode", f"{base}/2/configMap/items/0/mode"),
+        ("api.file-mode", f"{base}/3/downwardAPI/defaultMode"),
+        ("api.file-mode", f"{base}/4/projected/defaultMode"),
+        ("api.file-mode", f"{base}/4/projected/sources/0/secret/items/0/mode"),
+    }
+    assert messages(doc)[f"{base}/1/secret/defaultMode"] == (
+        "defaultMode must be a file mode between 0 and 0777 (511), got 99999")

@@ -123,7 +123,7 @@ CASES: list[Case] = [
          NO_POLICY, where=JP + r":3:\d+", hint=False, bug="see qa-compiler-bugs.md #1"),
     Case("check-int32-overflow", {"m.yaml": JOB_MANIFEST.replace("spec:\n  template:", "spec:\n  backoffLimit: "
                                                                   "99999999999999999999\n  template:")},
-         ["check", "m.yaml", "--pss", "none"], exit=1, says=("backoffLimit",), bug="see qa-compiler-bugs.md #1"),
+         ["check", "m.yaml", "--pss", "none"], exit=1, says=("backoffLimit",)),
     Case("keys-number-bool-null", {J: IMG + "1: x\ntrue: y\nnull: z\n"}, ["compile"], where=JP + ":2:1",
          says=("hello.yaml:3:1", "hello.yaml:4:1", "unknown field `1`", "unknown field `null`")),
     Case("unicode-job-name", {J: IMG + "name: träin-ジョブ\n"}, ["compile"], where=JP + ":2:7", says=("invalid name",),

@@ -75,10 +75,33 @@ def test_kubeconfig_on_stdout(capsys):
     (["--node", "n1,taint/x=y"], "needs ':NoSchedule'"),
     (["--default-outcome", "explode"], "unknown emulator outcome 'explode'"),
     (["--mode", "docker"], "invalid choice"),
+    (["--node", "???"], "--node '???': invalid node name '???'"),
+    (["--node", "Node_1"], "invalid node name 'Node_1'"),
+    (["--node", "n1,cpu=abc"], "cpu='abc' is not a quantity"),
+    (["--node", "n1,memory=-1Gi"], "memory='-1Gi' must be a non-negative quantity"),
+    (["--node", "n1,pods=1.5"], "pods='1.5' must be a non-negative whole number"),
+    (["--node", "n1,label/???=x"], "invalid label key '???'"),
+    (["--node", "n1,label/pool=a b"], "invalid label value 'a b'"),
+    (["--node", "n1,taint/bad key=v:NoSchedule"], "invalid taint key 'bad key'"),
+    (["--node", "n1,example.com/bad res!=1"], "invalid resource name"),
+    (["--node", "n1,cpu"], "'cpu' is not KEY=VALUE"),
+    (["--service-account", "???"], "--service-account '???': invalid service account name"),
+    (["--namespace", "Team A"], "--namespace 'Team A': invalid namespace"),
+    (["--default-outcome", "exit:code=x"], "--default-outcome 'exit:code=x': bad emulator outcome option"),
+    (["--default-outcome", "exit"], "'exit' needs a code"),
 ])
 def test_usage_errors_exit_2(capsys, argv, needle):
     assert main(argv) == 2
     assert needle in capsys.readouterr().err
+
+
+def test_malformed_node_through_podc_is_a_usage_error():
+    proc = subprocess.run([sys.executable, "-c", "import sys; from podc.cli.main import main; sys.exit(main())",
+                           "local-cluster", "--node", "???"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+    assert "invalid node name '???'" in proc.stderr and "expected NAME[,cpu=8]" in proc.stderr
 
 
 def test_parse_node():

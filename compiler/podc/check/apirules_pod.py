@@ -103,6 +103,7 @@ def _volumes(out: Collector, volumes: object, path: tuple) -> set[str]:
                 out.add("api.duplicate", f"duplicate volume name {name!r} (also volumes[{declared[name]}])",
                         path + (i, "name"), "volume names must be unique in a pod")
             declared.setdefault(name, i)
+        _file_modes(out, vol, path + (i,))
         # No source at all is fine: the API server defaults it to emptyDir.
         sources = sorted(str(k) for k, v in vol.items() if k != "name" and v is not None)
         if len(sources) > 1:
@@ -110,6 +111,39 @@ def _volumes(out: Collector, volumes: object, path: tuple) -> set[str]:
                     "exactly one is allowed", path + (i,),
                     "a layer probably changed the source type without removing the old one ($patch: replace)")
     return set(declared)
+
+
+MAX_FILE_MODE = 0o777
+_MODE_SOURCES = ("secret", "configMap", "downwardAPI", "projected")
+
+
+def _file_modes(out: Collector, vol: dict, path: tuple) -> None:
+    """``defaultMode`` / ``items[].mode`` of projected-file volumes: the API server allows 0..0777."""
+    for source in _MODE_SOURCES:
+        src = vol.get(source)
+        if not isinstance(src, dict):
+            continue
+        at = path + (source,)
+        _file_mode(out, src.get("defaultMode"), at + ("defaultMode",))
+        _item_modes(out, src, at)
+        if source == "projected":
+            for j, proj in enumerate(as_list(src.get("sources"))):
+                for kind, inner in as_dict(proj).items():
+                    if isinstance(inner, dict):
+                        _item_modes(out, inner, at + ("sources", j, kind))
+
+
+def _item_modes(out: Collector, src: dict, at: tuple) -> None:
+    for k, item in enumerate(as_list(src.get("items"))):
+        _file_mode(out, as_dict(item).get("mode"), at + ("items", k, "mode"))
+
+
+def _file_mode(out: Collector, mode: object, at: tuple) -> None:
+    if isinstance(mode, bool) or not isinstance(mode, int):
+        return  # absent, or a type error the schema reports
+    if not 0 <= mode <= MAX_FILE_MODE:
+        out.add("api.file-mode", f"{at[-1]} must be a file mode between 0 and 0777 (511), got {mode}", at,
+                "modes are octal: write 0o644 (YAML 1.2 reads 0644 as decimal 644) or the decimal 420")
 
 
 def _containers(out: Collector, spec: dict, path: tuple, volumes: set[str]) -> None:
@@ -263,7 +297,7 @@ def _resources(out: Collector, resources: object, path: tuple) -> None:
                 out.add("api.quantity", f"{part}.{key}: {amount}", at)
                 continue
             if amount < 0:
-                out.add("api.quantity", f"{part}.{key} must not be negative, got {value!r}", at)
+                out.add("api.quantity", f"{part}.{key} must be greater than or equal to 0, got {value!r}", at)
             parsed[part][str(key)] = amount
     for key, request in parsed["requests"].items():
         limit = parsed["limits"].get(key)

@@ -2,10 +2,10 @@
 
 A generic JSON Schema validator walks the schema for every document (~2-3 ms per Job). Here
 each definition becomes one generated Python function that only tests types, required keys,
-allowed keys, enums and ``oneOf`` -- the whole keyword subset the pinned schemas use
-(``generate.py`` refuses any other keyword). A valid Job costs tens of microseconds. When a
-predicate says "invalid", :mod:`podc.check.schema_explain` walks the document again to say
-where and why; valid documents never pay for that.
+allowed keys, enums, ``oneOf`` and the ranges of ``format: int32/int64`` -- the whole keyword
+subset the pinned schemas use (``generate.py`` refuses any other keyword). A valid Job costs tens
+of microseconds. When a predicate says "invalid", :mod:`podc.check.schema_explain` walks the
+document again to say where and why; valid documents never pay for that.
 
 The semantics follow JSON Schema draft 2020-12 as the ``jsonschema`` package implements it
 (``tests/check/test_schema_agreement.py`` checks that on thousands of mutated documents):
@@ -36,6 +36,8 @@ _TYPE_TESTS = {
 _HANDLED = {"type", "properties", "additionalProperties", "required", "items", "enum", "oneOf", "$ref",
             "format", "x-kubernetes-list-type", "x-kubernetes-list-map-keys"}
 _REF = "#/$defs/"
+# Kubernetes integer formats: the API server rejects values outside them (a Go int32/int64).
+INT_FORMAT_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 
 
 def _enum_member(v: object, values: tuple) -> bool:
@@ -113,7 +115,8 @@ class PredicateCompiler:
         checks = set(schema) & {"type", "properties", "additionalProperties", "required", "items", "enum", "oneOf",
                                 "$ref"}
         # Fast shapes (most of the schema): a bare type test, or a (nullable) object / array.
-        if checks == {"type"}:
+        bounds = INT_FORMAT_BOUNDS.get(schema.get("format"))  # type: ignore[arg-type]
+        if checks == {"type"} and bounds is None:
             self._define(fn, [f"return {self._type_expr(types)}"])
             return
         container = None
@@ -124,6 +127,10 @@ class PredicateCompiler:
             body.append(f"if not isinstance(v, {container}): return False")
         elif types is not None:
             body.append(f"if not ({self._type_expr(types)}): return False")
+        if bounds is not None:
+            # Only numbers carry a range (a wrong type was rejected above or is another branch's job).
+            body.append("if isinstance(v, (int, float)) and v is not True and v is not False"
+                        f" and not ({bounds[0]} <= v <= {bounds[1]}): return False")
         if "$ref" in schema:
             body.append(f"if not {self._for_def(schema['$ref'][len(_REF):])}(v): return False")
         if "enum" in schema:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Callable, Iterator
 
+from podc.check.schema_compile import INT_FORMAT_BOUNDS
 from podc.errors import did_you_mean
 
 __all__ = ["explain", "pointer", "type_name"]
@@ -92,6 +93,11 @@ class _Explainer:
             if not any(_TYPE_TESTS[t](value) for t in types):
                 self._type_error(types, value, path, where)
                 return False  # enum/oneOf below would only repeat the same complaint
+        bounds = INT_FORMAT_BOUNDS.get(schema.get("format"))  # type: ignore[arg-type]
+        if bounds is not None and _TYPE_TESTS["number"](value) and not (
+                bounds[0] <= value <= bounds[1]):  # type: ignore[operator]
+            ok = False
+            self._range_error(str(schema["format"]), bounds, value, path, where)
         if "$ref" in schema:
             name = schema["$ref"][len(_REF):]
             if self.valid is None or not self.valid(name, value):
@@ -172,6 +178,16 @@ class _Explainer:
             hint = "write a mapping (key: value lines)"
         field = f'"{path[-1]}"' if path and isinstance(path[-1], str) else "value"
         self.issue("schema.type", f"{field} in {where} must be {expected}, got {got}{_show(value)}", path, hint)
+
+    def _range_error(self, fmt: str, bounds: tuple[int, int], value: object, path: tuple, where: str) -> None:
+        field = f'"{path[-1]}"' if path and isinstance(path[-1], str) else "value"
+        bits = fmt[3:]
+        side = f"at most {bounds[1]}" if value > bounds[1] else f"at least {bounds[0]}"  # type: ignore[operator]
+        shown = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+        if len(shown) > 40:
+            shown = shown[:37] + "..."
+        self.issue("schema.range", f"{field} in {where} must fit in a {bits}-bit integer ({side}), got {shown}",
+                   path, None)
 
     def _one_of_error(self, options: list, value: object, path: tuple, where: str) -> None:
         kinds = sorted({t for s in options if isinstance(s, dict) for t in _types(s.get("type"))} - {"null"})

@@ -7,6 +7,9 @@ import signal
 import sys
 import threading
 
+from podc.kube import names
+from podc.kube.quantity import parse_quantity
+from podc.testing.api_errors import ApiError
 from podc.testing.cluster import LocalCluster, SimNode
 from podc.testing.kubeconfig import kubeconfig_text
 
@@ -20,23 +23,51 @@ class UsageError(Exception):
     pass
 
 
+_NODE_FORM = "expected NAME[,cpu=8][,memory=32Gi][,pods=110][,label/KEY=VALUE][,taint/KEY=VALUE:EFFECT]"
+
+
+def _node_error(text: str, problem: str) -> UsageError:
+    return UsageError(f"--node {text!r}: {problem}; {_NODE_FORM}")
+
+
+def _require(errs: list[str], text: str, what: str, value: str) -> None:
+    """A usage error when a Kubernetes name/value check found problems (the API server would refuse it)."""
+    if errs:
+        raise _node_error(text, f"invalid {what} {value!r}: {errs[0]}")
+
+
 def parse_node(text: str) -> SimNode:
     name, *items = [p.strip() for p in text.split(",")]
     if not name:
         raise UsageError(f"--node {text!r}: the node needs a name first, e.g. 'gpu-1,cpu=8,label/pool=gpu'")
+    _require(names.dns1123_subdomain(name), text, "node name", name)
     node = SimNode(name)
     for item in items:
         key, eq, value = item.partition("=")
         if not eq:
-            raise UsageError(f"--node {text!r}: {item!r} is not KEY=VALUE")
+            raise _node_error(text, f"{item!r} is not KEY=VALUE")
         if key.startswith("label/"):
+            _require(names.qualified_name(key[6:]), text, "label key", key[6:])
+            _require(names.label_value(value), text, "label value", value)
             node.labels[key[6:]] = value
         elif key.startswith("taint/"):
             tvalue, colon, effect = value.rpartition(":")
             if not colon or effect not in ("NoSchedule", "PreferNoSchedule", "NoExecute"):
                 raise UsageError(f"--node {text!r}: taint {item!r} needs ':NoSchedule', ':PreferNoSchedule' or ':NoExecute'")
+            _require(names.qualified_name(key[6:]), text, "taint key", key[6:])
+            if tvalue:
+                _require(names.label_value(tvalue), text, "taint value", tvalue)
             node.taints.append({"key": key[6:], "value": tvalue, "effect": effect})
         elif key in ("cpu", "memory", "pods", "ephemeral-storage") or "/" in key:
+            if "/" in key:
+                _require(names.qualified_name(key), text, "resource name", key)
+            try:
+                amount = parse_quantity(value)
+            except ValueError:
+                raise _node_error(text, f"{key}={value!r} is not a quantity (like 8, 500m or 32Gi)") from None
+            if amount < 0 or (key == "pods" and amount != int(amount)):
+                raise _node_error(text, f"{key}={value!r} must be a non-negative "
+                                  + ("whole number" if key == "pods" else "quantity"))
             node.allocatable[key] = value
         else:
             raise UsageError(f"--node {text!r}: unknown key {key!r} (cpu, memory, pods, label/KEY, taint/KEY, or an extended resource like nvidia.com/gpu)")
@@ -67,17 +98,30 @@ def main(argv: list[str] | None = None) -> int:
         return int(e.code or 0)
     try:
         nodes = [parse_node(n) for n in args.node] or None
+        for account in args.service_account:
+            if names.dns1123_subdomain(account):
+                raise UsageError(f"--service-account {account!r}: invalid service account name: "
+                                 f"{names.dns1123_subdomain(account)[0]}; expected a name like 'builder'")
+        if names.dns1123_label(args.namespace):
+            raise UsageError(f"--namespace {args.namespace!r}: invalid namespace: "
+                             f"{names.dns1123_label(args.namespace)[0]}; expected a name like 'batch'")
         cluster = LocalCluster(mode=args.mode, nodes=nodes, port=args.port,
                                service_accounts=args.service_account or ("default",),
                                kubeconfig_path=args.kubeconfig, namespace=args.namespace,
                                default_outcome=args.default_outcome)
-    except (UsageError, ValueError) as e:
+    except UsageError as e:
         print(f"podc local-cluster: error: {e}", file=sys.stderr)
+        return 2
+    except ValueError as e:  # the --default-outcome parser: its message lists the accepted forms
+        print(f"podc local-cluster: error: --default-outcome {args.default_outcome!r}: {e}", file=sys.stderr)
         return 2
     try:
         cluster.start()
     except OSError as e:
         print(f"podc local-cluster: error: cannot listen on 127.0.0.1:{args.port}: {e.strerror}", file=sys.stderr)
+        return 2
+    except ApiError as e:  # the emulator refused a node or account the checks above let through
+        print(f"podc local-cluster: error: {e}", file=sys.stderr)
         return 2
     stop = threading.Event()
 
