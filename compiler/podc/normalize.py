@@ -1,6 +1,6 @@
 """Normalisation: one friendly podc/v1 layer → ordered patches of the canonical Job tree.
 
-``normalize_layer`` validates the layer (:mod:`podc.model`), then builds
+``normalize_layer`` validates the layer (:mod:`podc.model.gate`), then builds
 
 1. ONE partial batch/v1 Job tree from the friendly fields (mode ``"podc"``), then
 2. one tree per ``raw`` fragment, in source order (mode ``"smp"``: strategic merge patch).
@@ -61,10 +61,9 @@ def normalize_layer(node: Node, diags: Diagnostics, *, container: str | None = N
     the project passes the name the LAST layer declaring one chose, so every layer patches the
     same container. Default ``main``.
     """
-    from podc.model import validate_layer
+    from podc.model.gate import check_layer
 
-    spec = validate_layer(node, diags)
-    if spec is None:
+    if not check_layer(node, diags):
         return []
     assert isinstance(node, MapNode)
     before = len(diags.errors)

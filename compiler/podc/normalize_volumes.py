@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from podc.kube.names import sanitize_dns1123_label
-from podc.model.volumes import VOLUME_SOURCES
+from podc.model.constants import VOLUME_SOURCES
 from podc.normalize_build import ListB, MapB, freeze, is_null, leaf, origin_at
 from podc.normalize_container import ContainerB
 from podc.tree import MapNode, Node, ScalarNode, SeqNode

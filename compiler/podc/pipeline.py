@@ -148,7 +148,8 @@ class _Run:
             steps.extend(self.inline(target.overrides, f"{target.name}.overrides", diags))
         if profile and profile in target.profiles:
             steps.extend(self.inline(target.profiles[profile], f"{target.name}.profiles.{profile}", diags))
-        steps.extend(self.extra(extra, seen, diags, Path.cwd()))
+        if extra:
+            steps.extend(self.extra(extra, seen, diags, Path.cwd()))
         layers = self.prepare(steps, diags)
         if diags.errors:
             return None
@@ -207,7 +208,20 @@ def gc_paused():
         yield
     finally:
         if was_enabled:
-            gc.enable()
+            _enable_without_rescan()
+
+
+def _enable_without_rescan() -> None:
+    """Re-enable the collector with what was allocated meanwhile moved to the OLDEST generation.
+
+    Those objects sit in generation 0 otherwise, and the first allocation after ``gc.enable()``
+    scans all of them (~0.1 s after a 1000-Job compile). freeze + unfreeze moves them in O(1); they
+    stay collectable by full collections. Skipped when the program froze objects itself (unfreeze
+    would release its objects too)."""
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
+    gc.enable()
 
 
 def compile_project(path: "str | os.PathLike | Project" = ".", profile: str | None = None,

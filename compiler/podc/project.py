@@ -67,7 +67,6 @@ class Project:
     default_profile: str | None
     targets: dict[str, Target]
     policies: Any = None
-    spec: Any = None  # the validated pydantic model, when the model package provides one
 
     def layer_name(self, path: Path) -> str:
         """The name provenance shows for a layer file: its name in ``layers:`` or its path."""
@@ -122,12 +121,11 @@ def load_project(path: str | os.PathLike = ".") -> Project:
     diags = Diagnostics()
     if not isinstance(node, MapNode):
         raise PodcError.single("project.type", "a project file is a mapping", node.origin.pos)
-    from podc.model import validate_project
+    from podc.model.gate import check_project
 
-    spec = validate_project(node, diags)  # unknown fields, types (with suggestions)
+    check_project(node, diags)  # unknown fields, types (with suggestions)
     diags.raise_if_errors()
     project = _ProjectReader(file, node, diags).read()  # names, paths, references
-    project.spec = spec
     diags.raise_if_errors()
     return project
 

@@ -35,4 +35,18 @@ def test_compile_does_not_import_kubernetes_or_dagster(tmp_path):
             "import podc\njob = podc.compile_project(" + repr(str(PLATFORM)) + ").jobs[0]\npodc.explain(job)")
     mods = loaded_after(code)
     assert "kubernetes" not in mods and "dagster" not in mods
-    assert "pydantic" in mods  # sanity: the probe really compiled
+    # valid layers pass the fast gate (podc.model.fast): the pydantic models are never built
+    assert "pydantic" not in mods
+
+
+def test_invalid_layer_still_gets_the_models_message(tmp_path):
+    """The fast gate defers to pydantic for invalid input, so the message is the models' one."""
+    (tmp_path / "podc.yaml").write_text("kind: Project\ntargets:\n  a: {file: a.yaml}\n")
+    (tmp_path / "a.yaml").write_text("image: x\nresources:\n  requests: {cpu: lots}\n")
+    code = ("from podc.cli.main import main\nimport io, contextlib\nerr = io.StringIO()\n"
+            f"with contextlib.redirect_stderr(err): rc = main(['compile', {str(tmp_path)!r}, '--out', "
+            f"{str(tmp_path / 'o')!r}])\nassert rc == 2, rc\nprint(err.getvalue())")
+    out = subprocess.run([sys.executable, "-c", code + "\nimport sys\nprint('pydantic' in sys.modules)"],
+                         capture_output=True, text=True, check=True, timeout=60).stdout
+    assert "a.yaml:3:" in out and "quantit" in out, out
+    assert out.strip().endswith("True")

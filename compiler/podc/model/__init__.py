@@ -1,11 +1,32 @@
 """Typed models of the podc/v1 formats (layer and project files), built on pydantic v2.
 
-Importing this package imports pydantic (~60 ms on top of podc), so ``import podc`` and
-``podc --version`` never do: only the stages that validate input import it.
+Building the models costs ~150 ms, so importing this package does NOT: the names below are loaded
+on first use. The compiler goes through :mod:`podc.model.gate` (pydantic-free for valid input);
+``podc.model.constants``, ``.rules`` and ``.directives`` never import pydantic either.
 """
 
-from podc.model.layer import LayerSpec, PolicyException
-from podc.model.project import ProjectSpec
-from podc.model.validate import check_directives, validate_layer, validate_project
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["LayerSpec", "ProjectSpec", "PolicyException", "validate_layer", "validate_project", "check_directives"]
+
+_LAZY = {
+    "LayerSpec": "podc.model.layer",
+    "PolicyException": "podc.model.layer",
+    "ProjectSpec": "podc.model.project",
+    "validate_layer": "podc.model.validate",
+    "validate_project": "podc.model.validate",
+    "check_directives": "podc.model.directives",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'podc.model' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -32,6 +32,7 @@ __all__ = [
     "TAG_PREFIX",
     "one_of_keys",
     "kind_of",
+    "FastCheck",
 ]
 
 TAG_PREFIX = "<"
@@ -70,6 +71,20 @@ def _quantity(value: Any) -> Any:
     return value
 
 
+class FastCheck:
+    """Marks a constrained type in the JSON Schema (``x-podc-check: <name>``) with the name of the
+    rule its AfterValidator enforces, so :mod:`podc.model.fast` applies the SAME rule (its table
+    maps the name to the same pydantic-free function) without building the models."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> Any:
+        schema = handler(core_schema)
+        schema["x-podc-check"] = self.name
+        return schema
+
+
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
@@ -87,17 +102,19 @@ def _checked(check: Callable[[str], list[str]], what: str) -> Callable[[str], st
 
 
 #: A Kubernetes resource quantity: a string ("500m", "1Gi") or a plain number (2, 0.5).
-Quantity = Annotated[str | int | float, AfterValidator(_quantity)]
+Quantity = Annotated[str | int | float, AfterValidator(_quantity), FastCheck("quantity")]
 #: A scalar that Kubernetes wants as a string; numbers and booleans are converted by normalisation.
 Scalar = str | int | float | bool
 #: A string → string map (labels, annotations, nodeSelector); numbers/booleans become strings.
 StrMap = dict[str, Scalar | None]
 #: A DNS-1123 label (container names, volume names).
-NameStr = Annotated[str, AfterValidator(_checked(kube_names.dns1123_label, "name"))]
+NameStr = Annotated[str, AfterValidator(_checked(kube_names.dns1123_label, "name")), FastCheck("dns1123-label")]
 #: A DNS-1123 subdomain (Secret, ConfigMap, Job names).
-SubdomainStr = Annotated[str, AfterValidator(_checked(kube_names.dns1123_subdomain, "name"))]
+SubdomainStr = Annotated[str, AfterValidator(_checked(kube_names.dns1123_subdomain, "name")),
+                         FastCheck("dns1123-subdomain")]
 #: An environment variable name (newest Kubernetes rules; the checker applies the target version's).
-EnvName = Annotated[str, AfterValidator(_checked(kube_names.env_var_name, "environment variable name"))]
+EnvName = Annotated[str, AfterValidator(_checked(kube_names.env_var_name, "environment variable name")),
+                    FastCheck("env-var-name")]
 #: A Kubernetes-shaped fragment passed through unvalidated (the schema checker validates it later).
 Plain = dict[str, Any]
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Discriminator, field_validator
+from pydantic import AfterValidator, Discriminator
 from pydantic_core import PydanticCustomError
 
-from podc.model.common import Base, NameStr, Plain, StrMap, SubdomainStr, tagged
+from podc.model.common import Base, FastCheck, NameStr, Plain, StrMap, SubdomainStr, tagged
 from podc.model.container import ContainerFields, InitContainer, Sidecar
 from podc.model.kube import (
     Affinity,
@@ -19,19 +18,19 @@ from podc.model.kube import (
     Toleration,
     TopologySpreadConstraint,
 )
+from podc.model.rules import DATE
 from podc.model.volumes import FriendlyVolume, SecretEntry
 
 __all__ = ["LayerSpec", "Raw", "PolicyException", "LAYER_API_VERSION", "JOB_CONTROLS", "POD_FIELDS",
            "CONTAINER_FIELDS"]
 
 LAYER_API_VERSION = "podc/v1"
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 
 
 def _date(value: str) -> str:
     import datetime
 
-    if not _DATE.match(value):
+    if not DATE.match(value):
         raise PydanticCustomError("podc_date", "expected a date written YYYY-MM-DD, got {got}", {"got": repr(value)})
     try:
         datetime.date.fromisoformat(value)
@@ -52,8 +51,8 @@ class PolicyException(Base):
     policy: str
     rule: str
     targets: list[str] | None = None
-    reason: Annotated[str, AfterValidator(_non_empty)]
-    expires: Annotated[str, AfterValidator(_date)] | None = None
+    reason: Annotated[str, AfterValidator(_non_empty), FastCheck("non-empty")]
+    expires: Annotated[str, AfterValidator(_date), FastCheck("date")] | None = None
 
 
 class Raw(Base):
@@ -68,6 +67,15 @@ class Raw(Base):
 def _pull_secret_kind(value: Any) -> str:
     return "<name>" if isinstance(value, str) else "<ref>"
 
+
+def _not_negative(value: int) -> int:
+    if value < 0:
+        raise PydanticCustomError("podc_negative", "must be 0 or more, got {got}", {"got": value})
+    return value
+
+
+#: A count or a number of seconds.
+NonNegative = Annotated[int, AfterValidator(_not_negative), FastCheck("non-negative")]
 
 PullSecret = Annotated[
     tagged(str, "name") | tagged(LocalRef, "ref"),
@@ -109,33 +117,25 @@ class LayerSpec(ContainerFields):
     restartPolicy: Literal["Never", "OnFailure"] | None = None
     hostAliases: list[HostAlias] | None = None
     dnsPolicy: Literal["ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"] | None = None
-    terminationGracePeriodSeconds: int | None = None
+    terminationGracePeriodSeconds: NonNegative | None = None
 
     initContainers: dict[NameStr, InitContainer | None] | None = None
     sidecars: dict[NameStr, Sidecar | None] | None = None
 
-    backoffLimit: int | None = None
-    activeDeadlineSeconds: int | None = None
-    ttlSecondsAfterFinished: int | None = None
+    backoffLimit: NonNegative | None = None
+    activeDeadlineSeconds: NonNegative | None = None
+    ttlSecondsAfterFinished: NonNegative | None = None
     podFailurePolicy: PodFailurePolicy | None = None
-    parallelism: int | None = None
-    completions: int | None = None
+    parallelism: NonNegative | None = None
+    completions: NonNegative | None = None
     completionMode: Literal["NonIndexed", "Indexed"] | None = None
     suspend: bool | None = None
-    backoffLimitPerIndex: int | None = None
-    maxFailedIndexes: int | None = None
+    backoffLimitPerIndex: NonNegative | None = None
+    maxFailedIndexes: NonNegative | None = None
     podReplacementPolicy: Literal["TerminatingOrFailed", "Failed"] | None = None
 
     raw: Raw | None = None
     exceptions: list[PolicyException] | None = None
-
-    @field_validator("backoffLimit", "activeDeadlineSeconds", "ttlSecondsAfterFinished", "parallelism",
-                     "completions", "backoffLimitPerIndex", "maxFailedIndexes", "terminationGracePeriodSeconds")
-    @classmethod
-    def _not_negative(cls, value: int | None) -> int | None:
-        if value is not None and value < 0:
-            raise PydanticCustomError("podc_negative", "must be 0 or more, got {got}", {"got": value})
-        return value
 
 
 #: Layer fields that become JobSpec fields of the same name.

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from podc.errors import Diagnostics, Pos, did_you_mean
 from podc.model.common import TAG_PREFIX, kind_of
+from podc.model.directives import display_path
 from podc.tree import MapNode, Node, ScalarNode, SeqNode
 
 __all__ = ["report_errors", "locate", "allowed_fields"]
@@ -96,13 +97,6 @@ def locate(root: Node, loc: Iterable[Any]) -> tuple[Located, list]:
         else:
             rest.append(seg)
     return Located(node, parent, key, path), rest
-
-
-def display_path(path: list) -> str:
-    out = ""
-    for seg in path:
-        out += f"[{seg}]" if isinstance(seg, int) else (f".{seg}" if out else str(seg))
-    return out or "/"
 
 
 def report_errors(errors: list[dict], root: Node, model: type[BaseModel], diags: Diagnostics, prefix: str) -> None:

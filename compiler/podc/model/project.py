@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, Discriminator
 from pydantic_core import PydanticCustomError
 
-from podc.model.common import Base, NameStr, tag, tagged
+from podc.model.common import Base, FastCheck, NameStr, tag, tagged
+from podc.model.constants import is_path_like
 from podc.model.layer import LayerSpec, PolicyException
+from podc.model.rules import K8S_VERSION, PSS_LEVEL
 
 __all__ = ["ProjectSpec", "Target", "Policies", "BestPractices", "is_path_like"]
 
-_K8S_VERSION = re.compile(r"1\.[0-9]{1,3}\Z")
-_PSS = re.compile(r"none\Z|(privileged|baseline|restricted)(:(latest|v1\.[0-9]{1,3}))?\Z")
-
 
 def _k8s_version(value: str) -> str:
-    if not _K8S_VERSION.match(value):
+    if not K8S_VERSION.match(value):
         raise PydanticCustomError("podc_version", 'expected a Kubernetes minor version like "1.33", got {got}',
                                   {"got": repr(value)})
     return value
 
 
 def _pss(value: str) -> str:
-    if not _PSS.match(value):
+    if not PSS_LEVEL.match(value):
         raise PydanticCustomError(
             "podc_version",
             'expected a Pod Security Standard level like "restricted" or "restricted:v1.33" '
@@ -49,7 +47,7 @@ def _bool_or_map(value: Any) -> str:
 class Policies(Base):
     """Settings for ``podc check``. Add new keys here (unknown keys are errors, with a suggestion)."""
 
-    pss: Annotated[str, AfterValidator(_pss)] | None = None
+    pss: Annotated[str, AfterValidator(_pss), FastCheck("pss-level")] | None = None
     bestPractices: Annotated[Union[tagged(bool, "bool"), tagged(BestPractices, "map")],
                              Discriminator(_bool_or_map)] | None = None
     custom: list[str] | None = None
@@ -69,7 +67,7 @@ class Target(Base):
 class ProjectSpec(Base):
     apiVersion: Literal["podc/v1"] | None = None
     kind: Literal["Project"] | None = None
-    kubernetesVersion: Annotated[str, AfterValidator(_k8s_version)] | None = None
+    kubernetesVersion: Annotated[str, AfterValidator(_k8s_version), FastCheck("k8s-version")] | None = None
     output: str = "build"
     namespace: NameStr | None = None
     layers: dict[str, str] | None = None
@@ -77,8 +75,3 @@ class ProjectSpec(Base):
     defaultProfile: str | None = None
     targets: dict[str, Target | None] | None = None  # `name:` alone = the profile layers only
     policies: Policies | None = None
-
-
-def is_path_like(entry: str) -> bool:
-    """A layer reference that is a file path rather than a name from ``layers:``."""
-    return "/" in entry or "\\" in entry or entry.endswith((".yaml", ".yml", ".json"))

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import create_model, model_validator
+from pydantic import ConfigDict, create_model, model_validator
 from pydantic_core import PydanticCustomError
 
+from podc.model.constants import PASS_THROUGH_SOURCES, TYPED_SOURCES_NAMES, VOLUME_SOURCES
 from podc.model.common import Base, EnvName, NameStr, Plain, Quantity, one_of_keys, tagged
 from podc.model.kube import KeyToPath, LocalRef
 
@@ -75,14 +76,9 @@ TYPED_SOURCES: dict[str, Any] = {
     "hostPath": HostPathSource,
 }
 
-#: Other Kubernetes volume sources, passed through as written (the schema check validates them).
-PASS_THROUGH_SOURCES = (
-    "awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "downwardAPI", "fc", "flexVolume",
-    "flocker", "gcePersistentDisk", "gitRepo", "glusterfs", "image", "iscsi", "nfs", "photonPersistentDisk",
-    "portworxVolume", "quobyte", "rbd", "scaleIO", "storageos", "vsphereVolume",
-)
+if tuple(TYPED_SOURCES) != TYPED_SOURCES_NAMES:  # the pydantic-free list must name the same sources
+    raise AssertionError("podc.model.constants.TYPED_SOURCES_NAMES is out of date")
 
-VOLUME_SOURCES = tuple(TYPED_SOURCES) + PASS_THROUGH_SOURCES
 
 
 class Mount(Base):
@@ -133,6 +129,8 @@ class SecretEntry(Base):
     optional: bool | None = None
     env: dict[EnvName, str] | None = None
     envFrom: bool | SecretEnvFrom | None = None
+
+    model_config = ConfigDict(json_schema_extra={"x-podc-check": "secret-entry"})
 
     @model_validator(mode="after")
     def _used(self) -> "SecretEntry":
