@@ -40,6 +40,7 @@ class LayerRef:
 
     path: Path
     pos: Pos
+    written: str | None = None  # the path as the user wrote it (for "not found" messages)
 
 
 @dataclass
@@ -212,7 +213,7 @@ class _ProjectReader:
             if not text:
                 continue
             if text in layers:
-                refs.append(LayerRef(layers[text].path, item.origin.pos))
+                refs.append(LayerRef(layers[text].path, item.origin.pos, layers[text].written))
             elif text.endswith((".yaml", ".yml", ".json")) or "/" in text:
                 refs.append(self._file_ref(text, item.origin.pos, self.root))
             else:
@@ -231,7 +232,7 @@ class _ProjectReader:
         return out
 
     def _file_ref(self, text: str, pos: Pos, base: Path) -> LayerRef:
-        return LayerRef(Path(os.path.normpath(base / text)), pos)
+        return LayerRef(Path(os.path.normpath(base / text)), pos, text)
 
     def _map(self, node: Node | None, where: str) -> MapNode | None:
         if node is None or (isinstance(node, ScalarNode) and node.value is None):
@@ -289,8 +290,12 @@ class LayerCache:
         self._errors: dict[Path, list] = {}  # what loading a file reported, repeated on each use
 
     def name_for(self, path: Path) -> str:
+        return self.project.layer_name(path) if self.project is not None else self.relative(path)
+
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the project folder (or the base folder), as written in messages."""
         if self.project is not None:
-            return self.project.layer_name(path)
+            return self.project.relative(path)
         try:
             return Path(os.path.relpath(path, self.base_dir)).as_posix()
         except ValueError:
@@ -310,8 +315,7 @@ class LayerCache:
 
         path = ref.path
         if not path.is_file():
-            diags.add("input.missing-file", f"layer file not found: {self.name_for(path)}", ref.pos,
-                      hint="paths are relative to the file that names them")
+            _missing_layer(ref, self.relative(path), self.name_for(path), diags)
             return None
         name = self.name_for(path)
         try:
@@ -349,6 +353,27 @@ class LayerCache:
         return out
 
 
+_WINDOWS_DRIVE = re.compile(r"[A-Za-z]:[\\/]")
+
+
+def _missing_layer(ref: LayerRef, relative: str, name: str, diags: Diagnostics) -> None:
+    """A layer path that names no file: a folder, a Windows-style path, or simply nothing."""
+    shown = relative + (f" (layer `{name}`)" if name != relative else "")
+    if ref.path.is_dir():
+        diags.add("input.not-a-file", f"expected a layer file, found a directory: {shown}", ref.pos,
+                  hint="name a .yaml file inside it")
+        return
+    written = ref.written or relative
+    if _WINDOWS_DRIVE.match(written):
+        hint = "podc paths use `/` on every OS and are relative to the file that names them, not absolute (`C:\\…`)"
+    elif "\\" in written:
+        fixed = written.replace("\\", "/")
+        hint = f"podc paths use `/` on every OS and are relative to the file that names them: `{fixed}`"
+    else:
+        hint = "paths are relative to the file that names them"
+    diags.add("input.missing-file", f"layer file not found: {shown}", ref.pos, hint=hint)
+
+
 def _take_extends(node: MapNode, base: Path, diags: Diagnostics) -> tuple[list[LayerRef], MapNode]:
     ext = node.get("extends")
     if ext is None:
@@ -365,7 +390,7 @@ def _take_extends(node: MapNode, base: Path, diags: Diagnostics) -> tuple[list[L
         if not isinstance(item, ScalarNode) or not isinstance(item.value, str) or not item.value:
             diags.add("layer.type", "extends entries are file paths (strings)", item.origin.pos)
             continue
-        refs.append(LayerRef(Path(os.path.normpath(base / item.value)), item.origin.pos))
+        refs.append(LayerRef(Path(os.path.normpath(base / item.value)), item.origin.pos, item.value))
     return refs, stripped
 
 

@@ -27,6 +27,9 @@ class _Checker:
     def __init__(self, job: "CompiledJob", diags: Diagnostics):
         self.job, self.diags = job, diags
         self.m = job.manifest
+        # podc copies the Job's labels into the pod template: the same bad label would be reported
+        # twice at the same layer line; the first report (the Job's) is kept.
+        self.reported: set[tuple[str, str, Pos]] = set()
 
     def pos(self, pointer: str) -> Pos:
         return self.job.pos(pointer)
@@ -37,6 +40,9 @@ class _Checker:
     def err(self, code: str, message: str, pointer: str, hint: str | None = None, *, key: bool = False,
             related=()) -> None:
         pos = self.key_pos(pointer) if key else self.pos(pointer)
+        if (code, message, pos) in self.reported:
+            return
+        self.reported.add((code, message, pos))
         self.diags.add(code, message, pos, hint=hint, path=_display(self.m, pointer), related=related)
 
     def names(self, check: Callable[[str], list[str]], value: Any, pointer: str, what: str, *, key: bool = False) -> None:

@@ -1,5 +1,7 @@
 """Each friendly field lands at its Kubernetes place, converted, with origins at the source."""
 
+import pytest
+
 from podc.tree import MapNode, SeqNode, to_plain
 
 POD = ("spec", "template", "spec")
@@ -229,13 +231,26 @@ def test_output_is_deterministic_and_input_untouched(norm):
     assert [e["name"] for e in env] == ["B", "A"]  # source order, not sorted
 
 
-def test_delete_directive_on_a_mapping_value_removes_the_key(job):
+def test_delete_directive_on_an_entry_of_a_friendly_map_deletes_that_item(job):
     tree = job("""\
-        activeDeadlineSeconds: {$patch: delete}
-        resources: !delete {}
         env:
           OLD: !delete {}
+        volumes:
+          gone: {$patch: delete}
         """)
-    assert get(tree, "spec", "activeDeadlineSeconds").directive == "delete"
-    assert get(tree, *MAIN, "resources").directive == "delete"
     assert get(tree, *MAIN, "env").items[0].directive == "delete"
+    assert get(tree, *POD, "volumes").items[0].directive == "delete"
+
+
+@pytest.mark.parametrize("text, line", [
+    # a `!delete` mapping here used to pass through and emit `activeDeadlineSeconds: {}` or delete
+    # nothing at all (merge only drops null-like values): `key: null` is the way
+    ("activeDeadlineSeconds: {$patch: delete}\n", 1),
+    ("image: x\nresources: !delete {}\n", 2),
+    ("secrets: !delete {name: x}\n", 1),  # used to crash normalize (qa-compiler-bugs.md #4)
+    ("env:\n  X:\n    value: !delete {name: x}\n", 3),
+])
+def test_delete_directive_on_a_whole_field_is_an_error_not_a_crash(norm, text, line):
+    patches, diags = norm(text)
+    assert [d.code for d in diags] == ["layer.directive"] and diags[0].pos.line == line
+    assert "null" in diags[0].hint

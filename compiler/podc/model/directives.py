@@ -13,10 +13,11 @@ from podc.errors import Diagnostics, did_you_mean
 from podc.model.constants import KEYED_LISTS, is_path_like
 from podc.tree import MapNode, Node, ScalarNode, SeqNode, to_plain
 
-__all__ = ["KEYED_LISTS", "check_directives", "check_raw_container", "check_references", "inline_layers",
-           "display_path", "is_kubernetes_object"]
+__all__ = ["KEYED_LISTS", "check_directives", "check_raw_container",
+           "check_references", "inline_layers", "display_path", "is_kubernetes_object"]
 
-_DIRECTIVE_HINT = "!replace goes on a mapping or list value; !delete (or $patch: delete) on a keyed list item or a map entry"
+_DIRECTIVE_HINT = ("!replace goes on a mapping or list value; !delete (or $patch: delete) on a keyed list item or an "
+                   "entry of env, volumes, secrets, initContainers or sidecars")
 
 
 def display_path(path: list) -> str:
@@ -28,7 +29,8 @@ def display_path(path: list) -> str:
 
 def check_directives(root: MapNode, diags: Diagnostics, prefix: str = "layer") -> Any:
     """Report merge directives where they mean nothing (on the layer itself, in unkeyed lists,
-    on ``secrets``) and return the layer as plain data, in ONE walk of the tree.
+    on ``secrets``, a ``!delete`` mapping anywhere but an entry of the friendly keyed maps) and
+    return the layer as plain data, in ONE walk of the tree.
 
     ``raw`` fragments are left to the strategic merge, which defines ``$patch`` there.
     """
@@ -36,15 +38,26 @@ def check_directives(root: MapNode, diags: Diagnostics, prefix: str = "layer") -
         diags.add(f"{prefix}.directive", f"a layer cannot be marked !{root.directive}", root.origin.pos,
                   hint=_DIRECTIVE_HINT)
     bad: list[tuple[Node, Any, tuple]] = []
+    wrong: list[tuple[Node, tuple]] = []  # `!delete` on a whole mapping/list where it means nothing
 
     def plain(node: Node, key: Any, path: tuple) -> Any:
         kind = type(node)
         if kind is ScalarNode:
             return node.value  # type: ignore[union-attr]
         if kind is MapNode:
-            # `key: !delete {…}` / `{$patch: delete}` as a mapping VALUE removes the key, like null.
-            return {k: None if v.directive == "delete" else plain(v, k, (path, k))
-                    for k, v in node.items.items()}  # type: ignore[union-attr]
+            # `name: !delete {…}` / `{$patch: delete}` removes one entry of env, volumes, secrets,
+            # initContainers or sidecars (normalisation makes it a deleted list item). Elsewhere a
+            # `!delete` mapping would reach the merge as a mapping and delete nothing (`key: null`,
+            # or a scalar `key: !delete`, removes a key): an error, validated as null.
+            out_map = {}
+            for k, v in node.items.items():  # type: ignore[union-attr]
+                if v.directive == "delete":
+                    if type(v) is not ScalarNode and not _deletable_entry(tuple(_flatten(path))):
+                        wrong.append((v, (path, k)))
+                    out_map[k] = None
+                else:
+                    out_map[k] = plain(v, k, (path, k))
+            return out_map
         keyed = key in KEYED_LISTS
         out = []
         for i, item in enumerate(node.items):  # type: ignore[union-attr]
@@ -62,7 +75,11 @@ def check_directives(root: MapNode, diags: Diagnostics, prefix: str = "layer") -
         if key == "raw":
             data[key] = to_plain(value)
         else:
+            if value.directive == "delete" and type(value) is not ScalarNode:
+                wrong.append((value, ((), key)))
             data[key] = None if value.directive == "delete" else plain(value, key, ((), key))
+    for node, path in wrong:
+        _whole_delete(node, _flatten(path), diags, prefix)
     for item, key, path in bad:
         where = display_path(_flatten(path))
         if isinstance(item, ScalarNode):
@@ -73,6 +90,31 @@ def check_directives(root: MapNode, diags: Diagnostics, prefix: str = "layer") -
                       "its items cannot be deleted one by one", item.origin.pos, path=where,
                       hint=f"write the whole list with `{key}: !replace [...]`")
     return data
+
+
+#: Friendly mappings whose ENTRIES become keyed list items (normalisation turns `name: !delete {…}`
+#: into a deleted item); ``env`` also inside an init container or sidecar entry.
+_DELETABLE_ENTRIES = (("env",), ("volumes",), ("secrets",), ("initContainers",), ("sidecars",))
+
+
+def _deletable_entry(flat: tuple) -> bool:
+    """True when the mapping at ``flat`` (its keys from the layer root) is one whose entries a
+    `!delete` may remove."""
+    if flat in _DELETABLE_ENTRIES:
+        return True
+    return len(flat) == 3 and flat[0] in ("initContainers", "sidecars") and flat[2] == "env"
+
+
+def _whole_delete(node: Node, path: list, diags: Diagnostics, prefix: str) -> None:
+    field = str(path[-1])
+    where = display_path(path)
+    if _deletable_entry(tuple(path)):
+        hint = f"delete the entries earlier layers added one by one: `{field}: {{<name>: null}}`"
+    else:
+        hint = f"to remove `{field}` write `{field}: null`; to replace it whole use `{field}: !replace …`"
+    diags.add(f"{prefix}.directive", f"`!delete` on the whole `{where}` means nothing: it removes one item of a "
+              "list merged by key, or one entry of env, volumes, secrets, initContainers or sidecars",
+              node.origin.pos, path=where, hint=hint)
 
 
 def _flatten(path: tuple) -> list:

@@ -90,6 +90,12 @@ class _Compiler:
         if "oneOf" in rest:
             subs = [self.compile(s) for s in rest.pop("oneOf")]
             parts.append(lambda v, ss=subs: sum(1 for s in ss if s(v)) == 1)
+        if "minimum" in rest:  # pydantic `ge`: integer ranges (int32/int64, file modes, ports)
+            low = rest.pop("minimum")
+            parts.append(lambda v, m=low: type(v) not in (int, float) or v >= m)
+        if "maximum" in rest:
+            high = rest.pop("maximum")
+            parts.append(lambda v, m=high: type(v) not in (int, float) or v <= m)
         if "items" in rest:
             parts.append(_items(self.compile(rest.pop("items"))))
         if {"properties", "additionalProperties", "required", "propertyNames"} & rest.keys():

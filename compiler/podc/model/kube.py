@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Discriminator
+from pydantic import Discriminator, Field
 
-from podc.model.common import Base, EnvName, NameStr, Plain, Quantity, Scalar, tag, tagged, one_of_keys
+from podc.model.common import Base, EnvName, FileMode, Int32, Int64, Port, NameStr, Plain, Quantity, Scalar, tag, tagged, one_of_keys
 
 __all__ = [
     "KeySelector", "FieldSelector", "ResourceFieldSelector", "EnvVarSource", "EnvVar", "EnvFromSource",
@@ -122,10 +122,10 @@ EnvFromSource = Annotated[
 
 
 class ContainerPort(Base):
-    containerPort: int
+    containerPort: Port
     name: str | None = None
     protocol: Literal["TCP", "UDP", "SCTP"] | None = None
-    hostPort: int | None = None
+    hostPort: Annotated[int, Field(ge=0, le=65535)] | None = None  # 0: not exposed on the host
     hostIP: str | None = None
 
 
@@ -175,9 +175,9 @@ class SecurityContext(Base):
     privileged: bool | None = None
     procMount: Literal["Default", "Unmasked"] | None = None
     readOnlyRootFilesystem: bool | None = None
-    runAsGroup: int | None = None
+    runAsGroup: Int64 | None = None
     runAsNonRoot: bool | None = None
-    runAsUser: int | None = None
+    runAsUser: Int64 | None = None
     seLinuxOptions: SELinuxOptions | None = None
     seccompProfile: ProfileRef | None = None
     windowsOptions: WindowsOptions | None = None
@@ -190,15 +190,15 @@ class Sysctl(Base):
 
 class PodSecurityContext(Base):
     appArmorProfile: ProfileRef | None = None
-    fsGroup: int | None = None
+    fsGroup: Int64 | None = None
     fsGroupChangePolicy: Literal["OnRootMismatch", "Always"] | None = None
-    runAsGroup: int | None = None
+    runAsGroup: Int64 | None = None
     runAsNonRoot: bool | None = None
-    runAsUser: int | None = None
+    runAsUser: Int64 | None = None
     seLinuxChangePolicy: Literal["MountOption", "Recursive"] | None = None
     seLinuxOptions: SELinuxOptions | None = None
     seccompProfile: ProfileRef | None = None
-    supplementalGroups: list[int] | None = None
+    supplementalGroups: list[Int64] | None = None
     supplementalGroupsPolicy: Literal["Merge", "Strict"] | None = None
     sysctls: list[Sysctl] | None = None
     windowsOptions: WindowsOptions | None = None
@@ -209,7 +209,7 @@ class Toleration(Base):
     operator: Literal["Exists", "Equal"] | None = None
     value: str | None = None
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute", ""] | None = None
-    tolerationSeconds: int | None = None
+    tolerationSeconds: Int64 | None = None
 
 
 class Affinity(Base):
@@ -219,11 +219,11 @@ class Affinity(Base):
 
 
 class TopologySpreadConstraint(Base):
-    maxSkew: int
+    maxSkew: Int32
     topologyKey: str
     whenUnsatisfiable: Literal["DoNotSchedule", "ScheduleAnyway"]
     labelSelector: Plain | None = None
-    minDomains: int | None = None
+    minDomains: Int32 | None = None
     nodeAffinityPolicy: Literal["Honor", "Ignore"] | None = None
     nodeTaintsPolicy: Literal["Honor", "Ignore"] | None = None
     matchLabelKeys: list[str] | None = None
@@ -237,7 +237,7 @@ class HostAlias(Base):
 class OnExitCodes(Base):
     containerName: str | None = None
     operator: Literal["In", "NotIn"]
-    values: list[int]
+    values: list[Int32]
 
 
 class OnPodCondition(Base):
@@ -258,7 +258,7 @@ class PodFailurePolicy(Base):
 class KeyToPath(Base):
     key: str
     path: str
-    mode: int | None = None
+    mode: FileMode | None = None
 
 
 class VolumeMount(Base):

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Discriminator
 from pydantic_core import PydanticCustomError
 
-from podc.model.common import Base, FastCheck, NameStr, Plain, StrMap, SubdomainStr, tagged
+from podc.model.common import Base, Count32, FastCheck, NameStr, Seconds64, Plain, StrMap, SubdomainStr, tagged
 from podc.model.container import ContainerFields, InitContainer, Sidecar
 from podc.model.kube import (
     Affinity,
@@ -68,15 +68,6 @@ def _pull_secret_kind(value: Any) -> str:
     return "<name>" if isinstance(value, str) else "<ref>"
 
 
-def _not_negative(value: int) -> int:
-    if value < 0:
-        raise PydanticCustomError("podc_negative", "must be 0 or more, got {got}", {"got": value})
-    return value
-
-
-#: A count or a number of seconds.
-NonNegative = Annotated[int, AfterValidator(_not_negative), FastCheck("non-negative")]
-
 PullSecret = Annotated[
     tagged(str, "name") | tagged(LocalRef, "ref"),
     Discriminator(_pull_secret_kind),
@@ -117,21 +108,21 @@ class LayerSpec(ContainerFields):
     restartPolicy: Literal["Never", "OnFailure"] | None = None
     hostAliases: list[HostAlias] | None = None
     dnsPolicy: Literal["ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"] | None = None
-    terminationGracePeriodSeconds: NonNegative | None = None
+    terminationGracePeriodSeconds: Seconds64 | None = None
 
     initContainers: dict[NameStr, InitContainer | None] | None = None
     sidecars: dict[NameStr, Sidecar | None] | None = None
 
-    backoffLimit: NonNegative | None = None
-    activeDeadlineSeconds: NonNegative | None = None
-    ttlSecondsAfterFinished: NonNegative | None = None
+    backoffLimit: Count32 | None = None
+    activeDeadlineSeconds: Seconds64 | None = None
+    ttlSecondsAfterFinished: Count32 | None = None
     podFailurePolicy: PodFailurePolicy | None = None
-    parallelism: NonNegative | None = None
-    completions: NonNegative | None = None
+    parallelism: Count32 | None = None
+    completions: Count32 | None = None
     completionMode: Literal["NonIndexed", "Indexed"] | None = None
     suspend: bool | None = None
-    backoffLimitPerIndex: NonNegative | None = None
-    maxFailedIndexes: NonNegative | None = None
+    backoffLimitPerIndex: Count32 | None = None
+    maxFailedIndexes: Count32 | None = None
     podReplacementPolicy: Literal["TerminatingOrFailed", "Failed"] | None = None
 
     raw: Raw | None = None

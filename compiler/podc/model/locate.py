@@ -50,7 +50,6 @@ _CUSTOM_CODES = {
     "podc_secret_unused": "secret",
     "podc_date": "value",
     "podc_empty": "value",
-    "podc_negative": "value",
     "podc_version": "value",
     "union_tag_invalid": "one-of",
     "union_tag_not_found": "one-of",
@@ -184,6 +183,9 @@ def _one(err: dict, etype: str, where: Located, rest: list, path: str, model: ty
         _one_of(where, path, diags, prefix, "env-form", err["msg"],
                 "e.g. FOO: bar, or FOO: {secretKeyRef: {name: my-secret, key: token}}")
         return
+    if etype in ("greater_than_equal", "less_than_equal"):
+        _bound(err, where, path, diags, prefix)
+        return
     code = _CUSTOM_CODES.get(etype, "invalid")
     hint = None
     if etype == "podc_quantity":
@@ -192,6 +194,21 @@ def _one(err: dict, etype: str, where: Located, rest: list, path: str, model: ty
         _one_of(where, path, diags, prefix, "one-of", err["msg"], None)
         return
     diags.add(f"{prefix}.{code}", err["msg"], where.pos, path=path, hint=hint)
+
+
+def _bound(err: dict, where: Located, path: str, diags: Diagnostics, prefix: str) -> None:
+    """An integer outside its Kubernetes range (int32/int64 format, file mode, port)."""
+    ctx = err.get("ctx", {})
+    value = err.get("input")
+    if "ge" in ctx:
+        low = ctx["ge"]
+        msg = f"must be 0 or more, got {value}" if low == 0 else f"must be at least {low}, got {value}"
+    else:
+        msg = f"must be at most {ctx.get('le')}, got {value}"
+    hint = None
+    if where.key in ("mode", "defaultMode"):
+        hint = "a file mode is 0 to 0777 (511 in decimal); YAML reads 0644 as the decimal 644: write 0o644 or 420"
+    diags.add(f"{prefix}.value", msg, where.pos, path=path, hint=hint)
 
 
 _BYTE_UNITS = {"k": "k", "m": "M", "g": "G", "t": "T", "p": "P", "e": "E"}

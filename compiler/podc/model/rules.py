@@ -62,6 +62,5 @@ CHECKS: dict[str, Callable[[Any], bool]] = {
     "non-empty": lambda v: bool(v.strip()),
     "k8s-version": lambda v: K8S_VERSION.match(v) is not None,
     "pss-level": lambda v: PSS_LEVEL.match(v) is not None,
-    "non-negative": lambda v: v >= 0,
     "secret-entry": is_used_secret_entry,
 }

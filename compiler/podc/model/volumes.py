@@ -12,7 +12,7 @@ from pydantic import ConfigDict, create_model, model_validator
 from pydantic_core import PydanticCustomError
 
 from podc.model.constants import PASS_THROUGH_SOURCES, TYPED_SOURCES_NAMES, VOLUME_SOURCES
-from podc.model.common import Base, EnvName, NameStr, Plain, Quantity, one_of_keys, tagged
+from podc.model.common import Base, EnvName, FileMode, NameStr, Plain, Quantity, one_of_keys, tagged
 from podc.model.kube import KeyToPath, LocalRef
 
 __all__ = ["VOLUME_SOURCES", "TYPED_SOURCES", "Mount", "FriendlyVolume", "SecretEntry"]
@@ -26,14 +26,14 @@ class EmptyDirSource(Base):
 class ConfigMapSource(Base):
     name: str
     items: list[KeyToPath] | None = None
-    defaultMode: int | None = None
+    defaultMode: FileMode | None = None
     optional: bool | None = None
 
 
 class SecretSource(Base):
     secretName: str
     items: list[KeyToPath] | None = None
-    defaultMode: int | None = None
+    defaultMode: FileMode | None = None
     optional: bool | None = None
 
 
@@ -44,7 +44,7 @@ class PersistentVolumeClaimSource(Base):
 
 class ProjectedSource(Base):
     sources: list[Plain]
-    defaultMode: int | None = None
+    defaultMode: FileMode | None = None
 
 
 class CSISource(Base):
@@ -125,7 +125,7 @@ class SecretEntry(Base):
     mountPath: str | None = None
     readOnly: bool | None = None
     items: list[KeyToPath] | None = None
-    defaultMode: int | None = None
+    defaultMode: FileMode | None = None
     optional: bool | None = None
     env: dict[EnvName, str] | None = None
     envFrom: bool | SecretEnvFrom | None = None
