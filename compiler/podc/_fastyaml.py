@@ -5,8 +5,8 @@ ruamel.yaml (even with its C parser) spends most of its time in Python per node,
 produces PLAIN data plus a flat list of source positions (one per node and per mapping key, in
 document order), so a position is only turned into a :class:`~podc.errors.Pos` when someone asks.
 
-It never guesses: anything outside the subset (anchors, aliases, tags, flow collections other than
-``[]``/``{}``, multi-line plain or quoted scalars, folded or indented block scalars, duplicate or
+It never guesses: anything outside the subset (anchors, aliases, tags, flow collections that
+span lines or hold anything but simple scalars, multi-line plain or quoted scalars, folded or indented block scalars, duplicate or
 merge keys, ``$patch``, tabs, unusual characters, bad indentation, ...) raises :class:`NotFast` and
 the caller reads that document with the full positioned loader, which reports errors exactly.
 Scalars are resolved by ruamel's own YAML 1.2 resolver and constructor (cached per distinct text),
@@ -34,6 +34,9 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # JSON pairs them up; YAML
 _PLAIN_START_BAD = frozenset("[]{},#&*!|>'\"%@`?:")
 _KEY_START_SLOW = _PLAIN_START_BAD | {"-"}
 _SPECIAL_KEYS = frozenset(("<<", "$patch"))  # merge key, merge directive: the full loader's job
+# Inside a one-line flow collection a plain scalar ends at a flow indicator; the characters after
+# which YAML 1.1/1.2 and ruamel's scanner could disagree (``:``, ``#``, ``?``) send it the slow way.
+_FLOW_PLAIN_END = re.compile(r"[,\[\]{}:#?]")
 
 
 class _Any:
@@ -168,7 +171,7 @@ class _Reader:
         if (content[0] not in _KEY_START_SLOW and (": " in content or content[-1] == ":")) \
                 or _split_key(content) is not None:
             return self.map(k, indent, depth, None)
-        value = self.inline(content, ln, indent, k + 1, parent)
+        value = self.inline(content, ln, indent, k + 1, parent, depth)
         if self.k < self.nsig and self.sig[self.k][1] > parent:
             raise NotFast("multi-line scalar")
         return value
@@ -227,7 +230,7 @@ class _Reader:
                 continue
             c0 = rest[0]
             if c0 in _PLAIN_START_BAD or (c0 == "-" and (len(rest) == 1 or rest[1] == " ")):
-                out[key] = self.inline(rest, ln, n + len(content) - len(rest), k, n)
+                out[key] = self.inline(rest, ln, n + len(content) - len(rest), k, n, depth + 1)
                 k = self.k
             else:
                 push((ln + 1, n + len(content) - len(rest) + 1))
@@ -269,14 +272,14 @@ class _Reader:
                 out.append(self.map(k, col, depth + 1, (ln, rest)))
                 k = self.k
             else:
-                out.append(self.inline(rest, ln, col, k, n))
+                out.append(self.inline(rest, ln, col, k, n, depth + 1))
                 k = self.k
                 if k < nsig and sig[k][1] > n:
                     raise NotFast("multi-line item")
         self.k = k
         return out
 
-    def inline(self, s: str, ln: int, col: int, k: int, parent: int) -> Any:
+    def inline(self, s: str, ln: int, col: int, k: int, parent: int, depth: int) -> Any:
         """A value written on the rest of a line at 0-based ``col``; sets self.k past it."""
         self.k = k
         self.positions.append((ln + 1, col + 1))
@@ -288,8 +291,12 @@ class _Reader:
                 raise NotFast("text after quoted scalar")
             return value
         if c0 in _PLAIN_START_BAD:
-            if s in ("[]", "{}") or s.startswith(("[] #", "{} #")):
-                return [] if c0 == "[" else {}
+            if c0 == "[" or c0 == "{":
+                value, after = self.flow(s, 0, ln, col, depth)
+                tail = s[after:]
+                if tail and not (tail[0] == " " and tail.lstrip(" ")[:1] == "#"):
+                    raise NotFast("text after flow collection")
+                return value
             if c0 == "|":
                 return self.literal(s, ln, parent)
             raise NotFast("indicator")
@@ -301,6 +308,84 @@ class _Reader:
         if ": " in s or s[-1] == ":":
             raise NotFast("colon in plain scalar")
         return self.resolve(s)
+
+    def flow(self, s: str, i: int, ln: int, col: int, depth: int) -> tuple[Any, int]:
+        """The one-line flow collection opening at ``s[i]`` (``s`` starts at 0-based ``col``), its
+        own position already pushed: (value, index after its closing bracket)."""
+        if depth > self.max_depth:
+            raise NotFast("deep")
+        push = self.positions.append
+        is_map = s[i] == "{"
+        close = "}" if is_map else "]"
+        out: Any = {} if is_map else []
+        n = len(s)
+        i += 1
+        while i < n and s[i] == " ":
+            i += 1
+        if s[i:i + 1] == close:
+            return out, i + 1
+        while True:
+            if i >= n:
+                raise NotFast("multi-line flow collection")
+            if is_map:
+                push((ln + 1, col + i + 1))
+                c = s[i]
+                if c == '"' or c == "'":
+                    key, after = _quoted(s[i:])
+                    i += after
+                else:
+                    if c in _KEY_START_SLOW:
+                        raise NotFast("flow key")
+                    m = _FLOW_PLAIN_END.search(s, i)
+                    if m is None:
+                        raise NotFast("flow key")
+                    key = s[i:m.start()]
+                    i = m.start()
+                    if key[-1] == " ":
+                        raise NotFast("flow key")
+                if s[i:i + 2] != ": ":
+                    raise NotFast("flow key without ': '")
+                if key in out or key in _SPECIAL_KEYS:
+                    raise NotFast("duplicate, merge or $patch key")
+                i += 2
+                while i < n and s[i] == " ":
+                    i += 1
+                if i >= n or s[i] in ",]}":
+                    raise NotFast("empty flow value")
+            push((ln + 1, col + i + 1))
+            c = s[i]
+            if c == "[" or c == "{":
+                value, i = self.flow(s, i, ln, col, depth + 1)
+            elif c == '"' or c == "'":
+                value, after = _quoted(s[i:])
+                i += after
+            else:
+                if c in _PLAIN_START_BAD or (c == "-" and s[i + 1:i + 2] in ("", " ", ",", "]", "}", "[", "{")):
+                    raise NotFast("indicator in flow")
+                m = _FLOW_PLAIN_END.search(s, i)
+                if m is None or s[m.start()] not in ",]}":
+                    raise NotFast("flow plain scalar")
+                text = s[i:m.start()].rstrip(" ")
+                i = m.start()
+                value = self.resolve(text)
+            if is_map:
+                out[key] = value
+            else:
+                out.append(value)
+            while i < n and s[i] == " ":
+                i += 1
+            if i >= n:
+                raise NotFast("multi-line flow collection")
+            c = s[i]
+            if c == close:
+                return out, i + 1
+            if c != ",":
+                raise NotFast("flow separator")
+            i += 1
+            while i < n and s[i] == " ":
+                i += 1
+            if i >= n or s[i] in ",]}":
+                raise NotFast("empty flow entry or trailing comma")
 
     def literal(self, header: str, ln: int, parent: int) -> str:
         cut = header.find(" #")
