@@ -1,0 +1,174 @@
+"""Layer files of a project: read, validated and normalised once per run (:class:`LayerCache`),
+with their ``extends`` expanded depth-first. Re-exported by :mod:`podc.project`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from podc.errors import Diagnostics, PodcError, Pos
+from podc.tree import MapNode, ScalarNode, SeqNode
+
+if TYPE_CHECKING:  # annotations only: podc.project imports this module
+    from podc.project import Project
+
+Patch = tuple[MapNode, str]
+
+
+@dataclass(frozen=True)
+class LayerRef:
+    """A reference to a layer file, with the place that names it (for errors)."""
+
+    path: Path
+    pos: Pos
+    written: str | None = None  # the path as the user wrote it (for "not found" messages)
+
+
+@dataclass
+class LoadedLayer:
+    """A layer file read once per run. Its patches depend on the main container's name (the last
+    layer of a target that declares ``container:`` names it), so they are cached per name."""
+
+    path: Path
+    name: str
+    extends: list[LayerRef]
+    node: MapNode  # without ``extends``
+    _patches: dict[str | None, tuple[list[Patch], list]] = field(default_factory=dict)
+
+    def patches(self, container: str | None, diags: Diagnostics) -> list[Patch]:
+        hit = self._patches.get(container)
+        if hit is None:
+            local = Diagnostics()
+            hit = (normalize_node(self.node, local, container) or [], list(local.items))
+            self._patches[container] = hit
+        diags.extend(hit[1])
+        return hit[0]
+
+
+class LayerCache:
+    """Layer files read, validated and normalised once per run, keyed by absolute path."""
+
+    def __init__(self, project: Project | None = None, base_dir: Path | None = None):
+        self.project = project
+        self.base_dir = base_dir or (project.root if project else Path.cwd())
+        self._layers: dict[Path, LoadedLayer | None] = {}
+        self._errors: dict[Path, list] = {}  # what loading a file reported, repeated on each use
+
+    def name_for(self, path: Path) -> str:
+        return self.project.layer_name(path) if self.project is not None else self.relative(path)
+
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the project folder (or the base folder), as written in messages."""
+        if self.project is not None:
+            return self.project.relative(path)
+        try:
+            return Path(os.path.relpath(path, self.base_dir)).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def get(self, ref: LayerRef, diags: Diagnostics) -> LoadedLayer | None:
+        path = ref.path
+        if path not in self._layers:
+            local = Diagnostics()
+            self._layers[path] = self._load(ref, local)
+            self._errors[path] = local.items
+        diags.extend(self._errors[path])
+        return self._layers[path]
+
+    def _load(self, ref: LayerRef, diags: Diagnostics) -> LoadedLayer | None:
+        from podc.source import load_single
+
+        path = ref.path
+        if not path.is_file():
+            _missing_layer(ref, self.relative(path), self.name_for(path), diags)
+            return None
+        name = self.name_for(path)
+        try:
+            node = load_single(path, layer=name)
+        except PodcError as e:
+            diags.extend(e.diagnostics)
+            return None
+        if not isinstance(node, MapNode):
+            diags.add("layer.type", "a layer file is a mapping", node.origin.pos)
+            return None
+        extends, node = _take_extends(node, path.parent, diags)
+        return LoadedLayer(path, name, extends, node)
+
+    def expand(self, ref: LayerRef, diags: Diagnostics, seen: set[Path] | None = None,
+               chain: tuple[Path, ...] = ()) -> list[LoadedLayer]:
+        """``ref`` after its ``extends``, depth-first; files in ``seen`` are skipped (each once)."""
+        seen = set() if seen is None else seen
+        if ref.path in chain:
+            cycle = [self.name_for(p) for p in chain[chain.index(ref.path):]] + [self.name_for(ref.path)]
+            diags.add("layer.extends-cycle", "extends cycle: " + " → ".join(cycle), ref.pos,
+                      hint="remove one of the `extends` entries so the layers form a tree")
+            return []
+        if ref.path in seen:
+            return []
+        layer = self.get(ref, diags)
+        if layer is None:
+            seen.add(ref.path)
+            return []
+        out: list[LoadedLayer] = []
+        for parent in layer.extends:
+            out.extend(self.expand(parent, diags, seen, chain + (ref.path,)))
+        if ref.path not in seen:
+            seen.add(ref.path)
+            out.append(layer)
+        return out
+
+
+_WINDOWS_DRIVE = re.compile(r"[A-Za-z]:[\\/]")
+
+
+def _missing_layer(ref: LayerRef, relative: str, name: str, diags: Diagnostics) -> None:
+    """A layer path that names no file: a folder, a Windows-style path, or simply nothing."""
+    shown = relative + (f" (layer `{name}`)" if name != relative else "")
+    if ref.path.is_dir():
+        diags.add("input.not-a-file", f"expected a layer file, found a directory: {shown}", ref.pos,
+                  hint="name a .yaml file inside it")
+        return
+    written = ref.written or relative
+    if _WINDOWS_DRIVE.match(written):
+        hint = "podc paths use `/` on every OS and are relative to the file that names them, not absolute (`C:\\…`)"
+    elif "\\" in written:
+        fixed = written.replace("\\", "/")
+        hint = f"podc paths use `/` on every OS and are relative to the file that names them: `{fixed}`"
+    else:
+        hint = "paths are relative to the file that names them"
+    diags.add("input.missing-file", f"layer file not found: {shown}", ref.pos, hint=hint)
+
+
+def _take_extends(node: MapNode, base: Path, diags: Diagnostics) -> tuple[list[LayerRef], MapNode]:
+    ext = node.get("extends")
+    if ext is None:
+        return [], node
+    rest = {k: v for k, v in node.items.items() if k != "extends"}
+    stripped = MapNode(rest, node.origin, {k: p for k, p in node.key_pos.items() if k != "extends"},
+                       node.directive, node.overridden)
+    items = [ext] if isinstance(ext, ScalarNode) else ext.items if isinstance(ext, SeqNode) else None
+    refs: list[LayerRef] = []
+    if items is None:
+        diags.add("layer.type", "extends must be a file path or a list of file paths", ext.origin.pos)
+        return [], stripped
+    for item in items:
+        if not isinstance(item, ScalarNode) or not isinstance(item.value, str) or not item.value:
+            diags.add("layer.type", "extends entries are file paths (strings)", item.origin.pos)
+            continue
+        refs.append(LayerRef(Path(os.path.normpath(base / item.value)), item.origin.pos, item.value))
+    return refs, stripped
+
+
+def normalize_node(node: MapNode, diags: Diagnostics, container: str | None = None) -> list[Patch] | None:
+    """Validate one layer mapping and normalise it into canonical patches; None on errors."""
+    from podc.normalize import normalize_layer
+
+    before = len(diags.errors)
+    patches = normalize_layer(node, diags, container=container)
+    if len(diags.errors) > before:
+        return None
+    return patches
