@@ -44,7 +44,7 @@ class SourceDocument:
     def locate(self, pointer: str) -> Pos:
         tokens = _split(pointer)
         if self._node is not None:
-            return _node_locate(self._node, tokens)
+            return node_locate(self._node, tokens)
         index, _ = node_index(self._root, [*self._prefix, *tokens])
         if not index and self._prefix:  # nothing below the prefix matched: the item itself
             return self.value_pos("")
@@ -92,7 +92,9 @@ def _split(pointer: str) -> list[str]:
     return [t.replace("~1", "/").replace("~0", "~") for t in pointer.lstrip("/").split("/")]
 
 
-def _node_locate(root: Node, tokens: list[str]) -> Pos:
+def node_locate(root: Node, tokens: list[str]) -> Pos:
+    """The position of the deepest existing node on a path of pointer tokens: a mapping entry
+    at its key (the line a reader looks at), a list item at the item."""
     node: Node = root
     pos = root.origin.pos
     for token in tokens:

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from podc.errors import Diagnostics, Pos, did_you_mean
-from podc.tree import MapNode, Node, SeqNode
+from podc.source_documents import node_locate
+from podc.tree import Node
 
 if TYPE_CHECKING:
     from podc.source_documents import SourceDocument
@@ -170,21 +171,7 @@ def node_locator(root: Node) -> Callable[[str], tuple[Pos, tuple]]:
     """
 
     def locate(pointer: str) -> tuple[Pos, tuple]:
-        node: Node = root
-        pos = root.origin.pos
-        for token in split_pointer(pointer):
-            if isinstance(node, MapNode):
-                child = node.items.get(token)
-                if child is None:
-                    break
-                pos = node.key_pos.get(token) or child.origin.pos
-                node = child
-            elif isinstance(node, SeqNode) and token.isdigit() and int(token) < len(node.items):
-                node = node.items[int(token)]
-                pos = node.origin.pos
-            else:
-                break
-        return pos, ()
+        return node_locate(root, split_pointer(pointer)), ()
 
     return locate
 
