@@ -42,7 +42,7 @@ class SourceDocument:
         return self.value_pos("")
 
     def locate(self, pointer: str) -> Pos:
-        tokens = _split(pointer)
+        tokens = split_pointer(pointer)
         if self._node is not None:
             return node_locate(self._node, tokens)
         index, _ = node_index(self._root, [*self._prefix, *tokens])
@@ -51,7 +51,7 @@ class SourceDocument:
         return Pos(self.file, *self._positions[index])
 
     def value_pos(self, pointer: str) -> Pos:
-        tokens = _split(pointer)
+        tokens = split_pointer(pointer)
         if self._node is not None:
             node = self._node
             for t in tokens:
@@ -60,7 +60,7 @@ class SourceDocument:
         return Pos(self.file, *self._positions[value_index(self._root, [*self._prefix, *tokens])])
 
     def item(self, pointer: str) -> "SourceDocument":
-        tokens = _split(pointer)
+        tokens = split_pointer(pointer)
         data = self.data
         for t in tokens:
             data = data[t] if isinstance(data, dict) else data[int(t)]
@@ -86,7 +86,8 @@ def load_documents(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> 
     return out
 
 
-def _split(pointer: str) -> list[str]:
+def split_pointer(pointer: str) -> list[str]:
+    """RFC 6901 pointer -> unescaped tokens ("" -> [])."""
     if not pointer:
         return []
     return [t.replace("~1", "/").replace("~0", "~") for t in pointer.lstrip("/").split("/")]

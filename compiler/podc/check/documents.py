@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from podc.errors import Diagnostics, Pos, did_you_mean
-from podc.source_documents import node_locate
+from podc.source_documents import node_locate, split_pointer
 from podc.tree import Node
 
 if TYPE_CHECKING:
@@ -131,12 +131,6 @@ class Document:
                   hint: str | None = None) -> Violation:
         pos, related = self.locate(path)
         return Violation(policy, rule, severity, message, path, pos, hint, related)
-
-
-def split_pointer(pointer: str) -> list[str]:
-    if not pointer:
-        return []
-    return [t.replace("~1", "/").replace("~0", "~") for t in pointer.lstrip("/").split("/")]
 
 
 def resolve(data: Any, pointer: str) -> Any:

@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from podc.check.documents import Document
+from podc.check.documents import Document, resolve
 from podc.check.engine import CheckOptions, CheckResult, SEVERITY_RANK, check_documents
 from podc.check.exceptions import read_exceptions
 from podc.errors import Diagnostics, PodcError, Pos, did_you_mean
@@ -134,7 +134,7 @@ def _job_locator(job):
         # created (pointing into podc's own install is no help) and fall back to where the target
         # is named (its metadata.name comes from the target's key in podc.yaml).
         p = pointer
-        leaf = not isinstance(_resolve(job.manifest, pointer), (dict, list))
+        leaf = not isinstance(resolve(job.manifest, pointer), (dict, list))
         while p and (p not in provenance or ((p != pointer or not leaf) and _is_default(provenance[p]))):
             p = p[: p.rfind("/")]
         if not p and (p not in provenance or _is_default(provenance[p])) and "/metadata/name" in provenance:
@@ -148,19 +148,6 @@ def _job_locator(job):
         pos = kp if kp is not None and kp.file == origin.pos.file else origin.pos
         return pos, related
     return locate
-
-
-def _resolve(doc: Any, pointer: str) -> Any:
-    """The value at a JSON pointer, or None."""
-    for token in pointer.split("/")[1:]:
-        token = token.replace("~1", "/").replace("~0", "~")
-        if isinstance(doc, dict):
-            doc = doc.get(token)
-        elif isinstance(doc, list) and token.isdigit() and int(token) < len(doc):
-            doc = doc[int(token)]
-        else:
-            return None
-    return doc
 
 
 def _is_default(origin) -> bool:
