@@ -20,7 +20,7 @@ PKG = Path(__file__).resolve().parents[1] / "compiler" / "podc"
 
 CORE = ("errors", "tree", "source", "resources", "kube", "model", "normalize", "normalize_build",
         "normalize_container", "normalize_volumes", "merge", "render", "render_checks", "provenance",
-        "project", "project_layers", "pipeline", "emit", "_fastyaml", "_fastyaml_scalars", "_version")
+        "project", "project_layers", "pipeline", "emit", "_fastyaml", "_fastyaml_scalars", "_version", "_lazy")
 # what each area may import from podc (prefixes of module names below "podc.")
 ALLOWED = {
     "merge": ("errors", "tree", "merge"),

@@ -6,6 +6,7 @@ here ever imports ``kubernetes`` or ``dagster`` (those live in ``podc.runtime`` 
 """
 
 from podc._version import __version__
+from podc._lazy import lazy_exports
 from podc.errors import Diagnostic, PodcError, Pos
 
 __all__ = ["__version__", "Diagnostic", "PodcError", "Pos", "compile_project", "compile_layers", "explain",
@@ -23,16 +24,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'podc' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

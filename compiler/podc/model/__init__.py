@@ -7,7 +7,7 @@ on first use. The compiler goes through :mod:`podc.model.gate` (pydantic-free fo
 
 from __future__ import annotations
 
-from typing import Any
+from podc._lazy import lazy_exports
 
 __all__ = ["LayerSpec", "ProjectSpec", "PolicyException", "validate_layer", "validate_project", "check_directives"]
 
@@ -21,12 +21,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'podc.model' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
