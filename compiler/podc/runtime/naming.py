@@ -12,6 +12,8 @@ import hashlib
 import re
 from typing import Any
 
+from podc.kube.names import sanitize_label_value
+
 __all__ = [
     "LABEL_RUN_ID",
     "LABEL_STEP_KEY",
@@ -37,7 +39,6 @@ ANNOTATION_STEP_KEY = "podc.dev/step-key"
 _MAX_NAME = 63
 _HASH_LEN = 10
 _PREFIX = "podc-"
-_LABEL_VALUE_RE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 # Fields the API server owns; a compiled manifest that carries them cannot be created as is.
 _SERVER_METADATA = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields",
                     "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds", "generateName")
@@ -60,19 +61,9 @@ def job_name(run_id: str, step_key: str, attempt: int = 0) -> str:
     return f"{_PREFIX}{readable}-{digest}" if readable else f"{_PREFIX}{digest}"
 
 
-def label_value(value: str) -> str:
-    """``value`` if it is a valid label value, else a readable, unique, valid stand-in.
-
-    The stand-in keeps up to 52 safe characters and appends a hash of the original, so distinct
-    values stay distinct after sanitising.
-    """
-    if len(value) <= _MAX_NAME and _LABEL_VALUE_RE.match(value):
-        return value
-    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "-", value)
-    cleaned = cleaned[: _MAX_NAME - 1 - _HASH_LEN]
-    cleaned = re.sub(r"^[^A-Za-z0-9]+|[^A-Za-z0-9]+$", "", cleaned)
-    digest = _digest(value)
-    return f"{cleaned}-{digest}" if cleaned else digest
+# ``value`` if it is a valid label value, else a readable, distinct, valid stand-in (hash of the
+# original appended): the same rule everywhere podc writes labels.
+label_value = sanitize_label_value
 
 
 def run_selector(run_id: str) -> str:
