@@ -20,14 +20,14 @@ PKG = Path(__file__).resolve().parents[1] / "compiler" / "podc"
 
 CORE = ("errors", "tree", "source", "resources", "kube", "model", "normalize", "normalize_build",
         "normalize_container", "normalize_volumes", "merge", "render", "render_checks", "provenance",
-        "project", "project_layers", "pipeline", "emit", "_fastyaml", "_fastyaml_scalars", "_version", "_lazy")
+        "project", "project_layers", "pipeline", "emit", "_fastyaml", "_fastyaml_scalars", "_version", "_lazy", "_gcpause")
 # what each area may import from podc (prefixes of module names below "podc.")
 ALLOWED = {
     "merge": ("errors", "tree", "merge"),
     "tree": ("errors", "tree"),
     "errors": ("errors",),
     "kube": ("kube",),
-    "source": ("errors", "tree", "source", "_fastyaml", "_fastyaml_scalars"),
+    "source": ("errors", "tree", "source", "_fastyaml", "_fastyaml_scalars", "_gcpause"),
     "runtime": ("errors", "kube", "runtime", "_version"),
     "testing": ("errors", "kube", "testing", "_version"),
 }

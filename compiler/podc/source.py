@@ -24,6 +24,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from podc._gcpause import gc_paused
 from podc.errors import Diagnostics, PodcError, Pos
 from podc.tree import MapNode, Node, Origin, ScalarNode, SeqNode, take_map_directive, take_seq_directive
 
@@ -126,17 +127,10 @@ def load_single(path: str | os.PathLike, layer: str | None = None, limits: Limit
 def load_text(text: str, filename: str = "<string>", layer: str | None = None,
               limits: Limits = DEFAULT_LIMITS) -> list[Node]:
     """All documents in ``text``. Raises :class:`PodcError` listing every problem found."""
-    import gc
-
     layer = layer or filename
-    gc_was_on = gc.isenabled()
-    gc.disable()  # building many small acyclic objects: the cyclic GC would rescan them again and again
-    try:
+    with gc_paused():
         return [doc if isinstance(doc, (MapNode, SeqNode, ScalarNode)) else _fast_nodes(doc, filename, layer)
                 for doc in _read(text, filename, layer, limits)]
-    finally:
-        if gc_was_on:
-            gc.enable()
 
 
 def _read(text: str, filename: str, layer: str, limits: Limits) -> list:
@@ -145,13 +139,9 @@ def _read(text: str, filename: str, layer: str, limits: Limits) -> list:
     if len(text) > limits.max_bytes:
         raise PodcError.single("input.too-large", f"input is {len(text)} characters; podc reads at most {limits.max_bytes}",
                                Pos(filename))
-    import gc
-
     from podc import _fastyaml
 
-    gc_was_on = gc.isenabled()
-    gc.disable()  # building many small objects: the cyclic GC would rescan them again and again
-    try:
+    with gc_paused():
         split = _fastyaml.split_documents(text)
         builder = _Builder(filename, layer, limits)
         if split is None:
@@ -180,9 +170,6 @@ def _read(text: str, filename: str, layer: str, limits: Limits) -> list:
                 builder.diags.extend(e.diagnostics)
         builder.diags.raise_if_errors()
         return docs
-    finally:
-        if gc_was_on:
-            gc.enable()
 
 
 def _fast_nodes(doc: tuple, filename: str, layer: str) -> Node:
