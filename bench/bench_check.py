@@ -141,7 +141,7 @@ def bench_in_process(jobs: list[dict]) -> None:
 def bench_parse(jobs: list[dict]) -> None:
     """The reading alone: the fast reader (plain data, lazy positions) vs the full positioned loader."""
     from podc import source
-    from podc.source_documents import load_documents
+    from podc.source.documents import load_documents
 
     text = block_yaml(jobs)
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:

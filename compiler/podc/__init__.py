@@ -10,17 +10,19 @@ from podc._lazy import lazy_exports
 from podc.errors import Diagnostic, PodcError, Pos
 
 __all__ = ["__version__", "Diagnostic", "PodcError", "Pos", "compile_project", "compile_layers", "explain",
-           "load_project", "CompiledJob", "CompileResult", "ExplainRecord"]
+           "load_project", "check_project", "check_manifests", "CompiledJob", "CompileResult", "ExplainRecord"]
 
 # public name -> module that defines it (imported on first access)
 _LAZY = {
-    "compile_project": "podc.pipeline",
-    "compile_layers": "podc.pipeline",
-    "load_project": "podc.pipeline",
-    "CompileResult": "podc.pipeline",
-    "CompiledJob": "podc.render",
-    "explain": "podc.provenance",
-    "ExplainRecord": "podc.provenance",
+    "compile_project": "podc.api",
+    "compile_layers": "podc.api",
+    "load_project": "podc.api",
+    "check_project": "podc.api",
+    "check_manifests": "podc.api",
+    "CompileResult": "podc.api",
+    "CompiledJob": "podc.render.compiled",
+    "explain": "podc.render.provenance",
+    "ExplainRecord": "podc.render.provenance",
 }
 
 

@@ -14,8 +14,8 @@ from typing import Any, Iterable, Sequence, Union
 
 from podc._gcpause import gc_paused  # noqa: F401  (re-exported: podc.pipeline.gc_paused)
 from podc.errors import Diagnostic, Diagnostics, PodcError, Pos, did_you_mean
-from podc.project import (PROJECT_FILE, LayerCache, LayerRef, LoadedLayer, Project, Target, load_project,
-                          normalize_node, relabel)
+from podc.project.layers import LayerCache, LayerRef, LoadedLayer, normalize_node
+from podc.project.loader import PROJECT_FILE, Project, Target, load_project, relabel
 from podc.tree import MapNode, Node, Origin, ScalarNode, from_plain
 
 __all__ = ["CompileResult", "compile_project", "compile_layers", "load_project", "LayerInput"]
@@ -30,6 +30,7 @@ class CompileResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)  # warnings (errors raise)
     project: Project | None = None
     profile: str | None = None
+    layers: dict[str, LoadedLayer] = field(default_factory=dict)  # layer files read, by path
 
 
 @dataclass
@@ -61,7 +62,7 @@ class _Run:
     """State of one compile run: the layer cache and merged-prefix cache shared by all targets."""
 
     def __init__(self, project: Project | None, base_dir: Path | None = None):
-        from podc.render import defaults
+        from podc.render.job import defaults
 
         self.project = project
         self.cache = LayerCache(project, base_dir)
@@ -132,7 +133,7 @@ class _Run:
         return steps
 
     def target(self, target: Target, profile: str | None, extra: Sequence[LayerInput], diags: Diagnostics):
-        from podc.render import render_job
+        from podc.render.job import render_job
 
         project = self.project
         assert project is not None
@@ -164,7 +165,7 @@ class _Run:
 
 
 def _facts(steps: list[_Step], layers: list[tuple[Any, list[Patch]]]):
-    from podc.render import LayerFacts, deleted_volume_names
+    from podc.render.job import LayerFacts, deleted_volume_names
 
     deleted: frozenset[str] = frozenset()
     for _, patches in layers:
@@ -197,22 +198,22 @@ def fill_metadata(tree: MapNode, name: str | None, name_origin: Origin, namespac
 
 
 def compile_project(path: "str | os.PathLike | Project" = ".", profile: str | None = None,
-                    targets: Iterable[str] | None = None, extra_layers: Sequence[LayerInput] = (),
-                    check: bool = False) -> CompileResult:
+                    targets: Iterable[str] | None = None, extra_layers: Sequence[LayerInput] = ()
+                    ) -> CompileResult:
     """Compile the targets of the project at ``path`` (a folder holding podc.yaml, the file, or a
     :class:`Project` from :func:`load_project`).
 
     ``profile`` defaults to the project's ``defaultProfile``; ``targets`` to all of them.
-    ``extra_layers`` are applied last to every target. ``check=True`` also runs the policy
-    checker (``podc.check.engine.check_compiled``) when it is installed.
+    ``extra_layers`` are applied last to every target. This is the compiler alone: to compile
+    *and* run the project's policies, use :func:`podc.api.compile_project` (``podc.compile_project``).
     """
     project = path if isinstance(path, Project) else load_project(path)
-    return compile_loaded(project, profile, targets, extra_layers, check)
+    return compile_loaded(project, profile, targets, extra_layers)
 
 
 def compile_loaded(project: Project, profile: str | None = None, targets: Iterable[str] | None = None,
-                   extra_layers: Sequence[LayerInput] = (), check: bool = False,
-                   cache: LayerCache | None = None) -> CompileResult:
+                   extra_layers: Sequence[LayerInput] = (), cache: LayerCache | None = None
+                   ) -> CompileResult:
     """:func:`compile_project` for a loaded project, optionally reusing a run's layer cache."""
     diags = Diagnostics()
     chosen = project.select_profile(profile, diags)
@@ -239,19 +240,7 @@ def compile_loaded(project: Project, profile: str | None = None, targets: Iterab
             if job is not None:
                 jobs.append(job)
     diags.raise_if_errors()
-    if check:
-        diags.extend(run_policy_hook(jobs, project))
-    return CompileResult(jobs, diags.sorted(), project, chosen)
-
-
-def run_policy_hook(jobs: list, project: Project) -> list[Diagnostic]:
-    """The seam for policy checks during compile: ``podc.check.engine.check_compiled(jobs, project)``
-    returns diagnostics (errors fail the compile). Absent checker -> no findings."""
-    try:
-        from podc.check.engine import check_compiled  # type: ignore[import-not-found]
-    except ImportError:
-        return []
-    return list(check_compiled(jobs, project) or [])
+    return CompileResult(jobs, diags.sorted(), project, chosen, run.cache.loaded())
 
 
 def compile_layers(layers: Sequence[LayerInput], *, name: str, namespace: str | None = None,
@@ -260,7 +249,7 @@ def compile_layers(layers: Sequence[LayerInput], *, name: str, namespace: str | 
 
     File paths are relative to ``base_dir`` (default: the current folder). Raises ``PodcError``.
     """
-    from podc.render import render_job
+    from podc.render.job import render_job
 
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     run = _Run(None, base)

@@ -195,8 +195,8 @@ def test_fail_on_from_project_and_cli_override(tmp_path):
 
 
 def test_compile_hook_reports_located_diagnostics(tmp_path):
-    from podc.check.engine import check_compiled
-    from podc.pipeline import compile_project
+    from podc import compile_project
+    from podc.check.projects import check_compiled
 
     root = make_project(tmp_path, "policies:\n  bestPractices: false\n")
     result = compile_project(root, check=True)
@@ -219,7 +219,7 @@ def _check_gpu_train(root: Path):
     from podc.pipeline import compile_project
 
     compiled = compile_project(root, targets=["gpu-train"])
-    result = check_jobs(compiled.jobs, compiled.project)
+    result = check_jobs(compiled.jobs, compiled.project, layers=compiled.layers)
     return result, {(v.policy, v.rule) for v in result.violations()}
 
 
@@ -232,22 +232,22 @@ def _rewrite(path: Path, text: str) -> None:
     os.utime(path, ns=(before + 2_000_000_000, before + 2_000_000_000))
 
 
-def test_layer_exceptions_are_parsed_once_and_reread_when_the_file_changes(tmp_path, monkeypatch):
-    import podc.source
+def test_layer_exceptions_come_from_the_compiles_layers_not_a_second_read(tmp_path, monkeypatch):
+    import podc.source.reader
 
     policies = "policies:\n  bestPractices: {requiredLabels: [cost-center]}\n"
     root = make_project(tmp_path, policies)
     team = root / "layers" / "team.yaml"
     reads: list[str] = []
-    real_load = podc.source.load_single
-    monkeypatch.setattr(podc.source, "load_single",
+    real_load = podc.source.reader.load_single
+    monkeypatch.setattr(podc.source.reader, "load_single",
                         lambda path, *a, **k: (reads.append(str(path)), real_load(path, *a, **k))[1])
     rule = ("best-practices", "required-labels")
     for _ in range(3):
         assert rule in _check_gpu_train(root)[1]
-    # compile_project reads each layer once per run; the checker's reads of team.yaml are cached
+    # compile_project reads each layer once per run; the checker reads no layer file itself
     runs_reading_team = sum(1 for r in reads if r.endswith("team.yaml"))
-    assert runs_reading_team == 3 + 1, reads
+    assert runs_reading_team == 3, reads
 
     _rewrite(team, TEAM + "exceptions:\n  - {policy: best-practices, rule: required-labels, reason: later}\n")
     result, found = _check_gpu_train(root)

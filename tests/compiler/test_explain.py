@@ -7,7 +7,7 @@ import pytest
 import podc
 from compiler_helpers import PLATFORM
 from podc.errors import PodcError
-from podc.provenance import display_path, resolve_field_path
+from podc.render.provenance import display_path, resolve_field_path
 
 
 @pytest.fixture(scope="module")

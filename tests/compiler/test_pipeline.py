@@ -133,16 +133,16 @@ def test_layer_files_are_loaded_once_per_run(tmp_path: Path, monkeypatch):
     files = {"podc.yaml": "kind: Project\ntargets:\n" + targets, "base.yaml": "env: {A: a}\n"}
     files.update({f"job{i}.yaml": f"image: img{i}\n" for i in range(5)})
     root = write_files(tmp_path, files)
-    import podc.source
+    import podc.source.reader
 
     loads: list[str] = []
-    real = podc.source.load_single
+    real = podc.source.reader.load_single
 
     def counting(path, *a, **kw):
         loads.append(Path(path).name)
         return real(path, *a, **kw)
 
-    monkeypatch.setattr(podc.source, "load_single", counting)
+    monkeypatch.setattr(podc.source.reader, "load_single", counting)
     result = podc.compile_project(root)
     assert len(result.jobs) == 5
     assert loads.count("base.yaml") == 1
@@ -232,8 +232,8 @@ def test_cross_field_error_is_located(tmp_path: Path):
 
 
 def test_public_names_are_lazy_reexports():
-    assert podc.compile_project is __import__("podc.pipeline", fromlist=["x"]).compile_project
-    assert podc.explain is __import__("podc.provenance", fromlist=["x"]).explain
+    assert podc.compile_project is __import__("podc.api", fromlist=["x"]).compile_project
+    assert podc.explain is __import__("podc.render.provenance", fromlist=["x"]).explain
     with pytest.raises(AttributeError):
         podc.no_such_name  # noqa: B018
 

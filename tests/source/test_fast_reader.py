@@ -1,4 +1,4 @@
-"""The fast reader (podc._fastyaml) must give exactly what the full ruamel-based loader gives:
+"""The fast reader (podc.source.fastyaml) must give exactly what the full ruamel-based loader gives:
 same values and types, same node and key positions, same errors. Every case here is compared
 against the full loader (``_load_slow``) on the same text, so a divergence fails whichever way
 it goes."""
@@ -13,10 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from podc import _fastyaml, source
+import podc.source.fastyaml as _fastyaml
+import podc.source.reader as source
 from podc.errors import PodcError
 from podc.source import DEFAULT_LIMITS, Limits, load_text
-from podc.source_documents import load_documents
+from podc.source.documents import load_documents
 from podc.tree import MapNode, SeqNode, to_plain
 
 ROOT = Path(__file__).resolve().parents[2]

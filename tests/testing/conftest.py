@@ -41,7 +41,15 @@ def _objects_deserialize_with_the_official_models(request):
     from kubernetes import client
 
     api = client.ApiClient()
+
+    class _Response:  # what ApiClient.deserialize reads (its signature differs between releases)
+        def __init__(self, data: str) -> None:
+            self.data = data
+
     for resource, model in _MODELS.items():
         for obj in cluster.store.list(resource):
-            api.deserialize(json.dumps(obj), model, "application/json")
+            try:
+                api.deserialize(json.dumps(obj), model, "application/json")
+            except TypeError:  # kubernetes < 37: deserialize(response, type)
+                api.deserialize(_Response(json.dumps(obj)), model)
     assert cluster.internal_errors == []

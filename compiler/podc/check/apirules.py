@@ -28,7 +28,7 @@ _CONTROLLERS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Replica
 
 def api_issues(doc: dict, version: str) -> list:
     """The API-server rule violations in ``doc`` (a dict whose kind the caller recognised)."""
-    from podc.check.schema import SchemaIssue
+    from podc.check.schema_issue import SchemaIssue
     from podc.check.schema_explain import pointer
 
     out = Collector(version)

@@ -4,7 +4,7 @@ JSON pointer back to a source position.
 Two kinds of input produce documents:
 
 * plain manifests (multi-document YAML or JSON files): read as plain data by
-  :func:`podc.source_documents.load_documents`; a violation's file:line:col is computed only
+  :func:`podc.source.documents.load_documents`; a violation's file:line:col is computed only
   when it is reported (big files stay fast);
 * podc projects: each compiled target is one document, located through the compiler's
   provenance (the layer line that set a value, or the nearest ancestor a layer set).
@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from podc.errors import Diagnostics, Pos, did_you_mean
-from podc.source_documents import node_locate, split_pointer
+from podc.source.documents import node_locate, split_pointer
 from podc.tree import Node
 
 if TYPE_CHECKING:
-    from podc.source_documents import SourceDocument
+    from podc.source.documents import SourceDocument
 
 __all__ = [
     "Document",
@@ -193,7 +193,7 @@ def load_manifest_documents(paths: list[str], diags: Diagnostics) -> list[Docume
     computed for what gets reported, which keeps big multi-document files fast.
     """
     from podc.errors import PodcError
-    from podc.source_documents import load_documents
+    from podc.source.documents import load_documents
 
     docs: list[Document] = []
     for path in paths:

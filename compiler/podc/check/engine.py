@@ -4,8 +4,8 @@ exceptions.
 
 Inputs come from :mod:`podc.check.documents` (plain manifests) and :mod:`podc.check.projects`
 (podc projects); reporters in :mod:`podc.check.report` turn a :class:`CheckResult` into text,
-JSON, SARIF or JUnit. The compiler calls :func:`check_compiled` when
-``compile_project(check=True)``.
+JSON, SARIF or JUnit. Compiled targets are checked through
+:mod:`podc.check.projects`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from podc.check.custom import CustomPolicy
 from podc.check.documents import Document, Violation, pod_parts
 from podc.check.exceptions import PolicyException, apply_exceptions, validate_ids
 from podc.check.practices import PracticesConfig
-from podc.errors import Diagnostic, Diagnostics, PodcError, Pos
+from podc.errors import Diagnostic, Diagnostics, PodcError
 
-__all__ = ["CheckOptions", "CheckResult", "check_documents", "check_manifests", "check_compiled",
+__all__ = ["CheckOptions", "CheckResult", "check_documents", "check_manifests", 
            "SEVERITY_RANK", "PSS_POLICY", "SCHEMA_POLICY", "known_rule_ids"]
 
 SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
@@ -208,32 +208,3 @@ def check_manifests(paths: list[str], options: CheckOptions) -> CheckResult:
     docs = load_manifest_documents(paths, diags)
     diags.raise_if_errors()
     return check_documents(docs, options, diags)
-
-
-def check_compiled(jobs: list, project: Any) -> list[Diagnostic]:
-    """Compiler hook (``compile_project(check=True)``): the project's policies on its compiled
-    targets, after exceptions, as diagnostics located at the layer lines (code
-    ``check.<policy>.<rule>``, the violation's own severity). Expired exceptions come back as
-    warnings at the exception. When the project's ``failOn`` is warning or info and something at
-    that level fired, one extra error (``check.failed``) at the ``failOn`` key fails the compile."""
-    from podc.check.projects import check_jobs
-
-    result = check_jobs(jobs, project)
-    out = [n for n in result.notices if n.severity != "info"]
-    for doc in result.documents:
-        for v in doc.violations:
-            subject = f"target {doc.target}" if doc.target is not None else f"{doc.kind}/{doc.name}"
-            out.append(Diagnostic(f"check.{v.policy}.{v.rule}", f"{v.message} ({subject})", v.pos, v.hint,
-                                  v.path or "/", v.related, v.severity))
-    if result.failed and result.fail_on != "error" and not any(d.severity == "error" for d in out):
-        out.append(Diagnostic("check.failed", f"policy findings at or above failOn={result.fail_on}",
-                              _fail_on_pos(project), "fix them, add an exception, or raise policies.failOn"))
-    return out
-
-
-def _fail_on_pos(project: Any) -> Pos:
-    node = getattr(project, "node", None)
-    section = node.items.get("policies") if node is not None and hasattr(node, "items") else None
-    if section is not None and hasattr(section, "key_pos") and "failOn" in section.key_pos:
-        return section.key_pos["failOn"]
-    return Pos(str(getattr(project, "path", "podc.yaml")))

@@ -14,20 +14,18 @@ Layers may carry their own ``exceptions:`` list; those apply to targets built fr
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from podc.check.documents import Document, resolve
 from podc.check.engine import CheckOptions, CheckResult, SEVERITY_RANK, check_documents
 from podc.check.exceptions import read_exceptions
-from podc.errors import Diagnostics, PodcError, Pos, did_you_mean
-from podc.render import DEFAULTS_LAYER
+from podc.errors import Diagnostic, Diagnostics, Pos, did_you_mean
+from podc.render.compiled import DEFAULTS_LAYER
 from podc.tree import MapNode, Node, SeqNode, to_plain
 
-__all__ = ["CliOverrides", "project_options", "documents_from_jobs", "check_jobs", "check_project"]
+__all__ = ["CliOverrides", "project_options", "documents_from_jobs", "check_jobs", "check_compiled"]
 
 _POLICY_KEYS = ("pss", "bestPractices", "custom", "exceptions", "failOn")
 
@@ -160,76 +158,72 @@ def _pair(o) -> tuple[str, Pos]:
     return o.layer, o.pos
 
 
-def _layer_exceptions(jobs: list, project_file: str, diags: Diagnostics) -> list:
-    """``exceptions:`` lists in the layer files the targets were built from."""
-    files: dict[str, str] = {}
+def _layer_exceptions(jobs: list, project_file: str, layers: Mapping[str, Any] | None,
+                      diags: Diagnostics) -> list:
+    """``exceptions:`` lists in the layer files the targets were built from, read from the
+    compile's loaded layers (``CompileResult.layers``), not from the files again."""
+    if not layers:
+        return []
     project_abs = os.path.abspath(project_file)
-    seen: set[str] = set()
-    for job in jobs:
-        for origin in (getattr(job, "provenance", {}) or {}).values():
-            f = origin.pos.file
-            if not f or f in seen:
-                continue
-            seen.add(f)
-            if os.path.abspath(f) != project_abs:
-                files[f] = origin.layer
     out = []
-    for f in sorted(files):
-        try:
-            st = os.stat(f)
-        except OSError:
-            continue  # not a file (an in-memory layer's name) or gone: nothing to read
-        if not stat.S_ISREG(st.st_mode):
+    for path in sorted({s for job in jobs for s in getattr(job, "sources", ()) if s in layers}):
+        if os.path.abspath(path) == project_abs:
             continue
-        found, notes = _exceptions_in_file(f, files[f], st.st_mtime_ns, st.st_size, (st.st_dev, st.st_ino))
+        layer = layers[path]
+        found, notes = _exceptions_of(layer)
         diags.extend(notes)
-        # Fresh objects each call: apply_exceptions counts uses on them.
-        out.extend(replace(e) for e in found)
+        out.extend(replace(e) for e in found)  # fresh objects: apply_exceptions counts uses on them
     return out
 
 
-@lru_cache(maxsize=256)
-def _exceptions_in_file(path: str, layer: str, mtime_ns: int, size: int,
-                        inode: tuple[int, int]) -> tuple[tuple, tuple]:
-    """(exceptions, diagnostics) of one layer file, parsed once per version of the file.
-
-    A Dagster run checks one Job per step against the same layer files; re-parsing them took most
-    of each check. The key holds the file's mtime, size and (device, inode), so an edited or
-    replaced file is read again, and a relative path read from another folder is another file."""
-    from podc.source import load_single
-
-    try:
-        node = load_single(path, layer=layer)
-    except PodcError:
-        return (), ()  # the compiler already reported it
-    local = Diagnostics()
-    found = read_exceptions(_node_at(node, ("exceptions",)), local, layer=layer)
-    return tuple(found), tuple(local.items)
+def _exceptions_of(layer: Any) -> tuple[tuple, tuple]:
+    """(exceptions, diagnostics) of one loaded layer, read once per loaded layer: a Dagster run
+    checks one Job per step against the same layers."""
+    cached = getattr(layer, "_podc_exceptions", None)
+    if cached is None:
+        local = Diagnostics()
+        found = read_exceptions(_node_at(layer.node, ("exceptions",)), local, layer=layer.name)
+        cached = (tuple(found), tuple(local.items))
+        try:
+            layer._podc_exceptions = cached
+        except AttributeError:
+            pass
+    return cached
 
 
 def check_jobs(jobs: list, project: Any, cli: CliOverrides | None = None,
-               notices: Diagnostics | None = None) -> CheckResult:
+               notices: Diagnostics | None = None, layers: Mapping[str, Any] | None = None) -> CheckResult:
+    """Check compiled targets against the project's policies; ``layers`` (``CompileResult.layers``)
+    supplies the layer files' ``exceptions:``."""
     diags = notices if notices is not None else Diagnostics()
     opts = project_options(project, cli or CliOverrides(), diags)
-    opts.exceptions.extend(_layer_exceptions(jobs, str(getattr(project, "path", "")), diags))
+    opts.exceptions.extend(_layer_exceptions(jobs, str(getattr(project, "path", "")), layers, diags))
     diags.raise_if_errors()
     return check_documents(documents_from_jobs(jobs, project), opts, diags)
 
 
-def check_project(path: str, profile: str | None = None, targets: list[str] | None = None,
-                  cli: CliOverrides | None = None) -> CheckResult:
-    """Compile a project in memory and check every target. Raises PodcError on input errors;
-    the compiler's warnings become notices of the report."""
-    from podc.pipeline import compile_project
+def check_compiled(jobs: list, project: Any, layers: Mapping[str, Any] | None = None) -> list[Diagnostic]:
+    """The policy step of a compile (``podc.compile_project(check=True)``, ``podc compile``): the project's policies on its compiled
+    targets, after exceptions, as diagnostics located at the layer lines (code
+    ``check.<policy>.<rule>``, the violation's own severity). Expired exceptions come back as
+    warnings at the exception. When the project's ``failOn`` is warning or info and something at
+    that level fired, one extra error (``check.failed``) at the ``failOn`` key fails the compile."""
+    result = check_jobs(jobs, project, layers=layers)
+    out = [n for n in result.notices if n.severity != "info"]
+    for doc in result.documents:
+        for v in doc.violations:
+            subject = f"target {doc.target}" if doc.target is not None else f"{doc.kind}/{doc.name}"
+            out.append(Diagnostic(f"check.{v.policy}.{v.rule}", f"{v.message} ({subject})", v.pos, v.hint,
+                                  v.path or "/", v.related, v.severity))
+    if result.failed and result.fail_on != "error" and not any(d.severity == "error" for d in out):
+        out.append(Diagnostic("check.failed", f"policy findings at or above failOn={result.fail_on}",
+                              _fail_on_pos(project), "fix them, add an exception, or raise policies.failOn"))
+    return out
 
-    result = compile_project(path, profile=profile, targets=targets, check=False)
-    compiled = list(getattr(result, "diagnostics", []) or [])
-    errors = [d for d in compiled if d.severity == "error"]
-    if errors:
-        raise PodcError(errors)
-    project = getattr(result, "project", None)
-    if project is None:
-        from podc.project import load_project
 
-        project = load_project(path)
-    return check_jobs(result.jobs, project, cli, Diagnostics(compiled))
+def _fail_on_pos(project: Any) -> Pos:
+    node = getattr(project, "node", None)
+    section = node.items.get("policies") if node is not None and hasattr(node, "items") else None
+    if section is not None and hasattr(section, "key_pos") and "failOn" in section.key_pos:
+        return section.key_pos["failOn"]
+    return Pos(str(getattr(project, "path", "podc.yaml")))

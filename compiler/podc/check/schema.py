@@ -23,27 +23,13 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
 from functools import lru_cache
 
-from podc.errors import NOWHERE, Diagnostic, PodcError, Pos, did_you_mean
+from podc.check.schema_issue import SchemaIssue
+from podc.errors import PodcError, did_you_mean
 
 __all__ = ["SchemaIssue", "KubeValidator", "validator_for", "supported_versions", "normalize_version",
            "kinds_for", "schema_document"]
-
-
-@dataclass(frozen=True, slots=True)
-class SchemaIssue:
-    """One schema or API-rule violation. ``path`` is a JSON pointer into the document."""
-
-    code: str
-    message: str
-    path: str
-    hint: str | None = None
-    severity: str = "error"
-
-    def to_diagnostic(self, pos: Pos = NOWHERE) -> Diagnostic:
-        return Diagnostic(self.code, self.message, pos, self.hint, self.path or None, (), self.severity)
 
 
 def _schema_dir():

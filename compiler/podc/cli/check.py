@@ -88,7 +88,8 @@ def _merge(results: list):
 def run(args: argparse.Namespace):
     from podc.check.custom import load_policy_files
     from podc.check.engine import CheckOptions, check_manifests
-    from podc.check.projects import CliOverrides, check_project
+    from podc.api import check_project
+    from podc.check.projects import CliOverrides
     from podc.errors import Diagnostics
 
     projects, manifests = _split_inputs(args.paths, args.project)

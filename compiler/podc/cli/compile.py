@@ -77,7 +77,7 @@ def compile_command(*, project: str = ".", files: Sequence[str] = (), profile: s
     from podc._version import __version__
     from podc.emit import apply_plan, marker_line, plan_outputs, render_document
     from podc.errors import format_diagnostics
-    from podc import pipeline
+    from podc import api, pipeline
     from podc.project import LayerCache
 
     proj = pipeline.load_project(project)
@@ -89,7 +89,7 @@ def compile_command(*, project: str = ".", files: Sequence[str] = (), profile: s
         selected = _affected_targets(proj, profile, files, out_dir, ext, cache)
         if not selected:
             return 0
-    result = pipeline.compile_loaded(proj, profile, selected, check=policy, cache=cache)
+    result = api.compile_loaded(proj, profile, selected, check=policy, cache=cache)
     diagnostics = result.diagnostics
     policy_errors = [d for d in diagnostics if d.severity == "error"]
     if policy_errors:

@@ -35,9 +35,9 @@ def main(argv: Sequence[str]) -> int:
 def explain_command(*, target: str, field: str | None = None, project: str = ".", profile: str | None = None,
                     fmt: str = "text") -> int:
     from podc.pipeline import compile_project
-    from podc.provenance import explain, format_records
+    from podc.render.provenance import explain, format_records
 
-    result = compile_project(project, profile=profile, targets=[target], check=False)
+    result = compile_project(project, profile=profile, targets=[target])
     records = explain(result.jobs[0], field)
     if fmt == "json":
         sys.stdout.write(json.dumps([r.to_json() for r in records], indent=2, ensure_ascii=False) + "\n")

@@ -60,13 +60,12 @@ def _format(v: Any) -> str:
     return f"{where}{rule}{v.message}{hint}"
 
 
-def check_step(job: Any, project: Any) -> tuple[list[str], list[str], str]:
-    """(warnings, blocking errors, summary) from the policy checker, if it is installed."""
-    try:
-        from podc.check.engine import check_compiled
-    except ImportError:
-        return [], [], "skipped: podc.check is not installed"
-    violations = list(check_compiled([job], project) or [])
+def check_step(job: Any, project: Any, layers: Any = None) -> tuple[list[str], list[str], str]:
+    """(warnings, blocking errors, summary) from the policy checker; ``layers`` are the run's
+    loaded layer files (their ``exceptions:``)."""
+    from podc.check.projects import check_compiled
+
+    violations = list(check_compiled([job], project, layers) or [])
     blocking = [_format(v) for v in violations if v.severity in _BLOCKING]
     warnings = [_format(v) for v in violations if v.severity not in _BLOCKING and v.severity != "info"]
     summary = (f"failed: {len(blocking)} error(s), {len(warnings)} warning(s)" if blocking
@@ -126,7 +125,7 @@ class CompileSession:
         namespace = settings.namespace or (job.manifest.get("metadata") or {}).get("namespace")
         compiled = CompiledStep(job, ["podc:defaults", *names], namespace)
         if settings.check_policies:
-            compiled.warnings, compiled.blocking, compiled.check_summary = check_step(job, project)
+            compiled.warnings, compiled.blocking, compiled.check_summary = check_step(job, project, self._cache.loaded() if self._cache is not None else None)
         return compiled
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from xml.etree import ElementTree as ET
 
-from podc.check.report import relative_path
+from podc.check.report.paths import relative_path
 
 __all__ = ["render"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json as _json
 
-from podc.check.report import relative_path
+from podc.check.report.paths import relative_path
 
 __all__ = ["render", "to_data"]
 

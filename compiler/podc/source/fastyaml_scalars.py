@@ -1,4 +1,4 @@
-"""One-line pieces of the fast YAML reader (:mod:`podc._fastyaml`): quoted scalars, ``key:``
+"""One-line pieces of the fast YAML reader (:mod:`podc.source.fastyaml`): quoted scalars, ``key:``
 splitting and one-line flow collections, plus :class:`NotFast` and the character classes both
 modules share. Module-level functions (not methods) so the hot path pays one call per scalar.
 """

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from podc.errors import PodcError, Pos, did_you_mean
+from podc.render.compiled import CompiledJob
 
-if TYPE_CHECKING:
-    from podc.render import CompiledJob
 
 __all__ = ["ExplainRecord", "explain", "resolve_field_path", "display_path", "source_text_at", "MASK"]
 
@@ -215,7 +214,7 @@ def _secret_pointers(manifest: dict) -> set[str]:
     return out
 
 
-def explain(job: "CompiledJob", field_path: str | None = None) -> list[ExplainRecord]:
+def explain(job: CompiledJob, field_path: str | None = None) -> list[ExplainRecord]:
     """One record per leaf under ``field_path`` (the whole Job when None), in document order."""
     pointer = resolve_field_path(job.manifest, field_path) if field_path else ""
     node: Any = job.manifest
@@ -227,7 +226,7 @@ def explain(job: "CompiledJob", field_path: str | None = None) -> list[ExplainRe
     return records
 
 
-def _collect(job: "CompiledJob", node: Any, pointer: str, secrets: set[str], out: list[ExplainRecord]) -> None:
+def _collect(job: CompiledJob, node: Any, pointer: str, secrets: set[str], out: list[ExplainRecord]) -> None:
     if isinstance(node, dict) and node:
         for k, v in node.items():
             _collect(job, v, f"{pointer}/{_esc(k)}", secrets, out)

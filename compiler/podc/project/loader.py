@@ -24,12 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from podc.errors import Diagnostics, PodcError, Pos, did_you_mean
-# Layer files live in podc.project_layers; re-exported so `from podc.project import ...` still works.
-from podc.project_layers import LayerCache, LayerRef, LoadedLayer, Patch, normalize_node  # noqa: F401
+from podc.project.layers import LayerCache, LayerRef
 from podc.tree import MapNode, Node, Origin, ScalarNode, SeqNode, to_plain
 
-__all__ = ["LayerRef", "Target", "Project", "LoadedLayer", "LayerCache", "load_project", "find_project_file",
-           "PROJECT_FILE"]
+__all__ = ["Target", "Project", "load_project", "find_project_file", "PROJECT_FILE"]
 
 PROJECT_FILE = "podc.yaml"
 _TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}\Z")
@@ -104,7 +102,7 @@ def find_project_file(path: str | os.PathLike = ".") -> Path:
 
 def load_project(path: str | os.PathLike = ".") -> Project:
     """Read and check a project file (or the ``podc.yaml`` in a folder). Raises ``PodcError``."""
-    from podc.source import load_single
+    from podc.source.reader import load_single
 
     file = find_project_file(path)
     if not file.exists():

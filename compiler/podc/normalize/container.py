@@ -5,7 +5,7 @@ Used for the main container (fields at the top of a layer) and for ``initContain
 
 from __future__ import annotations
 
-from podc.normalize_build import ListB, MapB, freeze, is_null, leaf, origin_at, str_leaf, str_seq
+from podc.normalize.build import ListB, MapB, freeze, is_null, leaf, origin_at, str_leaf, str_seq
 from podc.tree import MapNode, Node, ScalarNode, SeqNode
 
 __all__ = ["ContainerB", "CONTAINER_KEYS", "resources_node"]

@@ -7,24 +7,23 @@ problem is reported (none raised) at the file:line:col of the value that set it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from podc.errors import Diagnostics, Pos
+from podc.render.compiled import CompiledJob
 
-if TYPE_CHECKING:
-    from podc.render import CompiledJob
 
 __all__ = ["check_job"]
 
 _CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 
 
-def check_job(job: "CompiledJob", diags: Diagnostics, *, kubernetes_version: str | None = None) -> None:
+def check_job(job: CompiledJob, diags: Diagnostics, *, kubernetes_version: str | None = None) -> None:
     _Checker(job, diags).run()
 
 
 class _Checker:
-    def __init__(self, job: "CompiledJob", diags: Diagnostics):
+    def __init__(self, job: CompiledJob, diags: Diagnostics):
         self.job, self.diags = job, diags
         self.m = job.manifest
         # podc copies the Job's labels into the pod template: the same bad label would be reported
@@ -184,6 +183,6 @@ def _closest(word: Any, choices) -> str | None:
 
 def _display(manifest: Any, pointer: str) -> str:
     """``/spec/template/spec/containers/0/image`` -> ``spec.template.spec.containers[name=main].image``."""
-    from podc.provenance import display_path
+    from podc.render.provenance import display_path
 
     return display_path(manifest, pointer)

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from podc.errors import Diagnostics, Pos
-from podc.normalize_build import ListB, MapB, freeze, is_null, leaf, origin_at, str_map
-from podc.normalize_container import CONTAINER_KEYS, ContainerB
-from podc.normalize_volumes import add_secrets, add_volumes
+from podc.normalize.build import ListB, MapB, freeze, is_null, leaf, origin_at, str_map
+from podc.normalize.container import CONTAINER_KEYS, ContainerB
+from podc.normalize.volumes import add_secrets, add_volumes
 from podc.tree import MapNode, Node, Origin, ScalarNode, SeqNode, from_plain
 
 __all__ = ["normalize_layer", "normalize_python_layer", "declared_container", "policy_exceptions",

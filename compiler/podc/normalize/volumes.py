@@ -11,8 +11,8 @@ from typing import Callable
 
 from podc.kube.names import sanitize_dns1123_label
 from podc.model.constants import VOLUME_SOURCES
-from podc.normalize_build import ListB, MapB, freeze, is_null, leaf, origin_at
-from podc.normalize_container import ContainerB
+from podc.normalize.build import ListB, MapB, freeze, is_null, leaf, origin_at
+from podc.normalize.container import ContainerB
 from podc.tree import MapNode, Node, ScalarNode, SeqNode
 
 __all__ = ["add_volumes", "add_secrets", "secret_volume_name"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from podc._fastyaml_scalars import (_KEY_START_SLOW, _PLAIN_START_BAD, _SPECIAL_KEYS, NotFast, _flow, _quoted,
+from podc.source.fastyaml_scalars import (_KEY_START_SLOW, _PLAIN_START_BAD, _SPECIAL_KEYS, NotFast, _flow, _quoted,
                                     _split_key)
 
 __all__ = ["NotFast", "Split", "split_documents", "parse_document", "Resolver"]

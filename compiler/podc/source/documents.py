@@ -2,7 +2,7 @@
 
 :func:`load_documents` is the fast way to read a file of many documents when only a few
 positions will be needed (``podc check`` locates violations only): the fast reader
-(:mod:`podc._fastyaml`) keeps one (line, col) pair per node in document order, and a position
+(:mod:`podc.source.fastyaml`) keeps one (line, col) pair per node in document order, and a position
 becomes a :class:`~podc.errors.Pos` only when asked for. Documents the fast reader leaves to the
 full loader (:mod:`podc.source`) are located through their positioned tree. Same errors as
 :func:`podc.source.load_file`.
@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from podc import source
+import podc.source.reader as source
 from podc.errors import Pos
-from podc.source import DEFAULT_LIMITS, Limits
+from podc.source.reader import DEFAULT_LIMITS, Limits
 from podc.tree import MapNode, Node, ScalarNode, SeqNode, to_plain
 
 __all__ = ["SourceDocument", "load_documents"]

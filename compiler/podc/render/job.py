@@ -8,56 +8,19 @@ checked here and reported at the file:line:col of the value that broke them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from podc.errors import Diagnostics, Pos
+from podc.render.compiled import DEFAULTS_LAYER, CompiledJob, ValueOrigin
 from podc.tree import MapNode, Node, Origin, ScalarNode, SeqNode
 
-__all__ = ["ValueOrigin", "CompiledJob", "Provenance", "LayerFacts", "render_job", "defaults", "Defaults",
+__all__ = ["Provenance", "LayerFacts", "render_job", "defaults", "Defaults",
            "deleted_volume_names", "DEFAULTS_LAYER", "DEFAULTS_FILE"]
 
-DEFAULTS_LAYER = "podc:defaults"
-DEFAULTS_FILE = Path(__file__).resolve().parent / "defaults" / "secure.yaml"
-
-
-@dataclass(frozen=True, slots=True)
-class ValueOrigin:
-    """Which layer set a value (``pos`` in its source) and which earlier values it replaced."""
-
-    layer: str
-    pos: Pos
-    overridden: tuple[tuple[str, Pos], ...] = ()
-
-    def to_json(self) -> dict:
-        return {"layer": self.layer, "source": self.pos.to_json(),
-                "overrides": [{"layer": layer, "source": pos.to_json()} for layer, pos in self.overridden]}
-
-
-@dataclass
-class CompiledJob:
-    """One compiled target: the Job manifest and, for every JSON pointer in it, its origin."""
-
-    target: str
-    manifest: dict
-    provenance: Mapping[str, ValueOrigin]  # a lazy Provenance mapping when rendered by podc
-    sources: tuple[str, ...] = ()  # files that contributed, in layer order
-    key_pos: dict[str, Pos] = field(default_factory=dict)  # pointer -> where its map key is written
-
-    def locate(self, pointer: str) -> ValueOrigin | None:
-        """The origin of ``pointer``, or of its nearest ancestor that has one."""
-        p = pointer
-        while True:
-            hit = self.provenance.get(p)
-            if hit is not None or not p:
-                return hit
-            p = p[: p.rfind("/")]
-
-    def pos(self, pointer: str) -> Pos:
-        hit = self.locate(pointer)
-        return hit.pos if hit else Pos()
+DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "defaults" / "secure.yaml"
 
 
 @dataclass(frozen=True)
@@ -72,7 +35,7 @@ class Defaults:
 
 @lru_cache(maxsize=1)
 def defaults() -> Defaults:
-    from podc.source import load_single
+    from podc.source.reader import load_single
 
     node = load_single(DEFAULTS_FILE, layer=DEFAULTS_LAYER)
     assert isinstance(node, MapNode)
@@ -324,7 +287,7 @@ def render_job(tree: MapNode, target: str, diags: Diagnostics, *, sources: tuple
                kubernetes_version: str | None = None, memo: dict | None = None,
                facts: LayerFacts = LayerFacts()) -> CompiledJob:
     """The final Job for ``target``. Problems go to ``diags`` (all of them), never raised."""
-    from podc.render_checks import check_job
+    from podc.render.checks import check_job
 
     tree = _with_container_defaults(tree, facts)
     r = _Renderer(memo)

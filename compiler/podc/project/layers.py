@@ -8,13 +8,24 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from podc.errors import Diagnostics, PodcError, Pos
 from podc.tree import MapNode, ScalarNode, SeqNode
 
-if TYPE_CHECKING:  # annotations only: podc.project imports this module
-    from podc.project import Project
+
+
+class ProjectNames(Protocol):
+    """What the layer cache needs of a project (:class:`podc.project.loader.Project` is one):
+    its folder and how it names layer files. A protocol, so this module needs no import of the
+    loader that imports it."""
+
+    root: Path
+
+    def layer_name(self, path: Path) -> str: ...
+
+    def relative(self, path: Path) -> str: ...
+
 
 Patch = tuple[MapNode, str]
 
@@ -52,7 +63,7 @@ class LoadedLayer:
 class LayerCache:
     """Layer files read, validated and normalised once per run, keyed by absolute path."""
 
-    def __init__(self, project: Project | None = None, base_dir: Path | None = None):
+    def __init__(self, project: ProjectNames | None = None, base_dir: Path | None = None):
         self.project = project
         self.base_dir = base_dir or (project.root if project else Path.cwd())
         self._layers: dict[Path, LoadedLayer | None] = {}
@@ -70,6 +81,11 @@ class LayerCache:
         except ValueError:
             return path.as_posix()
 
+    def loaded(self) -> dict[str, LoadedLayer]:
+        """The layer files read so far that loaded cleanly, by path (as ``CompiledJob.sources``
+        names them): the checker reads ``exceptions:`` from these instead of reading files again."""
+        return {str(path): layer for path, layer in self._layers.items() if layer is not None}
+
     def get(self, ref: LayerRef, diags: Diagnostics) -> LoadedLayer | None:
         path = ref.path
         if path not in self._layers:
@@ -80,7 +96,7 @@ class LayerCache:
         return self._layers[path]
 
     def _load(self, ref: LayerRef, diags: Diagnostics) -> LoadedLayer | None:
-        from podc.source import load_single
+        from podc.source.reader import load_single
 
         path = ref.path
         if not path.is_file():
@@ -165,7 +181,7 @@ def _take_extends(node: MapNode, base: Path, diags: Diagnostics) -> tuple[list[L
 
 def normalize_node(node: MapNode, diags: Diagnostics, container: str | None = None) -> list[Patch] | None:
     """Validate one layer mapping and normalise it into canonical patches; None on errors."""
-    from podc.normalize import normalize_layer
+    from podc.normalize.layer import normalize_layer
 
     before = len(diags.errors)
     patches = normalize_layer(node, diags, container=container)

@@ -1,6 +1,6 @@
 """Loading YAML into positioned trees. The only module that imports ruamel.yaml.
 
-Each document of a stream is first given to the fast reader (:mod:`podc._fastyaml`: the plain
+Each document of a stream is first given to the fast reader (:mod:`podc.source.fastyaml`: the plain
 block YAML kubectl, Helm and people write, read line by line, values typed by ruamel's own
 YAML 1.2 resolver); a document it does not fully understand is read by the full loader below,
 on its own exact slice of the text, so errors and positions are the same either way (the tests
@@ -139,7 +139,7 @@ def _read(text: str, filename: str, layer: str, limits: Limits) -> list:
     if len(text) > limits.max_bytes:
         raise PodcError.single("input.too-large", f"input is {len(text)} characters; podc reads at most {limits.max_bytes}",
                                Pos(filename))
-    from podc import _fastyaml
+    import podc.source.fastyaml as _fastyaml
 
     with gc_paused():
         split = _fastyaml.split_documents(text)
