@@ -34,3 +34,16 @@ def wait_pod_phase(cluster: Any, name: str, phase: str, timeout: float = 5.0) ->
         pod = cluster.store.get("pods", "default", name)
         return pod if pod and pod.get("status", {}).get("phase") == phase else None
     return cluster.wait_for(check, timeout, message=f"pod {name} never reached {phase}")
+
+
+# The official client changed how it decodes some answers between releases (36 returns
+# "b'...'" for pod logs and a V1Status for deletes, 37 a str and a dict): read the raw body.
+def pod_log(core: Any, name: str, namespace: str, **kwargs: Any) -> str:
+    resp = core.read_namespaced_pod_log(name, namespace, _preload_content=False, **kwargs)
+    return resp.data.decode("utf-8")
+
+
+def raw_json(call: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    import json
+
+    return json.loads(call(*args, _preload_content=False, **kwargs).data)

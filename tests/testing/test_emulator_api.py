@@ -9,7 +9,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from emulator_helpers import job_body, pod_body
+from emulator_helpers import job_body, pod_body, raw_json
 
 
 def test_job_create_get_list_delete_roundtrip(local_cluster, k8s):
@@ -26,7 +26,7 @@ def test_job_create_get_list_delete_roundtrip(local_cluster, k8s):
     listing = k8s.batch.list_namespaced_job("default")
     assert [j.metadata.name for j in listing.items] == ["crud"]
     assert int(listing.metadata.resource_version) >= int(created.metadata.resource_version)
-    status = k8s.batch.delete_namespaced_job("crud", "default", propagation_policy="Background")
+    status = raw_json(k8s.batch.delete_namespaced_job, "crud", "default", propagation_policy="Background")
     # client v37 returns the raw Status dict for deletes
     assert status["status"] == "Success" and status["details"]["name"] == "crud"
     with pytest.raises(ApiException) as e:
@@ -191,7 +191,7 @@ def test_namespace_deletion_removes_its_content(local_cluster, k8s):
     k8s.core.create_namespaced_pod("scratch", {"metadata": {"name": "p", "annotations": {
         "podc.dev/emulator-outcome": "sleep"}}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}})
     local_cluster.wait_for(lambda: local_cluster.store.get("pods", "scratch", "p")["status"]["phase"] == "Running")
-    ns = k8s.core.delete_namespace("scratch")
+    ns = raw_json(k8s.core.delete_namespace, "scratch")
     assert ns["status"]["phase"] == "Terminating"  # client v37 returns a dict from deletes
     local_cluster.wait_for(lambda: local_cluster.store.get("namespaces", None, "scratch") is None)
     assert local_cluster.store.list("pods", "scratch") == [] and local_cluster.store.list("configmaps", "scratch") == []

@@ -8,7 +8,7 @@ import time
 import pytest
 from kubernetes.client.rest import ApiException
 
-from emulator_helpers import job_body, pod_body, wait_job_finished
+from emulator_helpers import job_body, pod_body, raw_json, wait_job_finished
 
 
 def _conditions(job):
@@ -129,7 +129,7 @@ def test_delete_background_removes_pods(local_cluster, k8s):
 
 def test_delete_foreground_waits_for_pods(local_cluster, k8s):
     _started_job(local_cluster, k8s, "fg")
-    resp = k8s.batch.delete_namespaced_job("fg", "default", body={"propagationPolicy": "Foreground"})
+    resp = raw_json(k8s.batch.delete_namespaced_job, "fg", "default", body={"propagationPolicy": "Foreground"})
     assert resp["metadata"]["deletionTimestamp"] and "foregroundDeletion" in resp["metadata"]["finalizers"]
     local_cluster.wait_for(lambda: local_cluster.job("fg") is None and not local_cluster.pods_of("fg"))
 

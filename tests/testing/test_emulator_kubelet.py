@@ -8,7 +8,7 @@ import pytest
 from kubernetes.client.rest import ApiException
 
 from podc.testing import LocalCluster, SimNode
-from emulator_helpers import pod_body, wait_pod_phase
+from emulator_helpers import pod_body, pod_log, raw_json, wait_pod_phase
 
 
 def _state(pod, key="state"):
@@ -27,8 +27,8 @@ def test_succeed_with_logs(local_cluster, k8s):
     assert pod["status"]["podIP"] and pod["spec"]["nodeName"] == "emulator-node-1"
     ready = next(c for c in pod["status"]["conditions"] if c["type"] == "Ready")
     assert (ready["status"], ready["reason"]) == ("False", "PodCompleted")
-    assert k8s.core.read_namespaced_pod_log("hi", "default") == "line one\nline, two\n"
-    assert k8s.core.read_namespaced_pod_log("hi", "default", tail_lines=1, container="main") == "line, two\n"
+    assert pod_log(k8s.core, "hi", "default") == "line one\nline, two\n"
+    assert pod_log(k8s.core, "hi", "default", tail_lines=1, container="main") == "line, two\n"
     assert _reasons(local_cluster, "hi")[:4] == ["Scheduled", "Pulled", "Created", "Started"]
 
 
@@ -59,7 +59,7 @@ def test_image_pull_error_goes_to_backoff(local_cluster, k8s):
     messages = [e["message"] for e in local_cluster.events_for("img")]
     assert "Error: ErrImagePull" in messages and "Error: ImagePullBackOff" in messages
     with pytest.raises(ApiException) as e:
-        k8s.core.read_namespaced_pod_log("img", "default")
+        pod_log(k8s.core, "img", "default")
     assert e.value.status == 400 and "is waiting to start: trying and failing to pull image" in e.value.body
 
 
@@ -142,7 +142,7 @@ def test_sleep_until_deleted_and_follow_logs(local_cluster, k8s):
 def test_bad_outcome_annotation_fails_pod_with_reason_in_logs(local_cluster, k8s):
     k8s.core.create_namespaced_pod("default", pod_body("typo", outcome="explode"))
     wait_pod_phase(local_cluster, "typo", "Failed")
-    assert "unknown emulator outcome 'explode'" in k8s.core.read_namespaced_pod_log("typo", "default")
+    assert "unknown emulator outcome 'explode'" in pod_log(k8s.core, "typo", "default")
 
 
 @pytest.mark.local_cluster(nodes=[SimNode("gpu-1", labels={"pool": "gpu"},
@@ -198,18 +198,18 @@ def test_log_parameters_and_previous_run(local_cluster, k8s):
     k8s.core.create_namespaced_pod("default", body)
     wait_pod_phase(local_cluster, "multi", "Succeeded")
     with pytest.raises(ApiException) as e:
-        k8s.core.read_namespaced_pod_log("multi", "default")
+        pod_log(k8s.core, "multi", "default")
     assert e.value.status == 400 and "choose one of: [main side]" in e.value.body
     with pytest.raises(ApiException) as e:
-        k8s.core.read_namespaced_pod_log("multi", "default", container="nope")
+        pod_log(k8s.core, "multi", "default", container="nope")
     assert e.value.status == 400 and "container nope is not valid for pod multi" in e.value.body
-    assert k8s.core.read_namespaced_pod_log("multi", "default", container="side", limit_bytes=3) == "run"
-    assert k8s.core.read_namespaced_pod_log("multi", "default", container="main", previous=True) == "run output\n"
+    assert pod_log(k8s.core, "multi", "default", container="side", limit_bytes=3) == "run"
+    assert pod_log(k8s.core, "multi", "default", container="main", previous=True) == "run output\n"
 
 
 def test_finalizers_hold_deletion_until_removed(local_cluster, k8s):
     k8s.core.create_namespaced_config_map("default", {"metadata": {"name": "held", "finalizers": ["example.com/keep"]}})
-    resp = k8s.core.delete_namespaced_config_map("held", "default")
+    resp = raw_json(k8s.core.delete_namespaced_config_map, "held", "default")
     assert resp["metadata"]["deletionTimestamp"]
     assert local_cluster.store.get("configmaps", "default", "held")["metadata"]["deletionTimestamp"]
     k8s.core.patch_namespaced_config_map("held", "default", {"metadata": {"finalizers": None}})

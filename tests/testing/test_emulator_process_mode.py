@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from emulator_helpers import job_body, pod_body, wait_job_finished, wait_pod_phase
+from emulator_helpers import job_body, pod_body, pod_log, wait_job_finished, wait_pod_phase
 
 pytestmark = pytest.mark.local_cluster(mode="process", process_env={"FROM_CLUSTER": "yes"})
 
@@ -61,7 +61,7 @@ def test_job_runs_python_with_secret_env_and_logs(local_cluster, k8s):
     assert cond["type"] == "Complete", local_cluster.pods_of("proc")
     [pod] = local_cluster.pods_of("proc")
     name = pod["metadata"]["name"]
-    log = k8s.core.read_namespaced_pod_log(name, "default")
+    log = pod_log(k8s.core, name, "default")
     lines = log.splitlines()
     assert lines[:4] == ["user alice pw-len 6", f"level debug pod {name} ns default",
                          "label demo cluster-env yes cpu 2", "greeting hello-$(NOT_EXPANDED)"]
@@ -142,5 +142,5 @@ def test_without_inherited_env_only_pod_env_and_path(local_cluster, k8s):
     wait_pod_phase(local_cluster, "bare", "Succeeded", timeout=10)
     import json
 
-    seen = json.loads(k8s.core.read_namespaced_pod_log("bare", "default"))
+    seen = json.loads(pod_log(k8s.core, "bare", "default"))
     assert seen == ["MINE", "ONLY_THIS", "PODC_EMULATOR_MOUNT_SCRATCH_DATA"]
