@@ -94,7 +94,7 @@ class _Doc:
     def name(self) -> str | None:
         name = self.node("metadata", "name")
         if not isinstance(name, ScalarNode) or not isinstance(name.value, str) or not name.value:
-            self.diags.add("admission.name", f"a {self.what.split()[0]} needs metadata.name", self.root.origin.pos)
+            self.diags.add("admission.name", f"a {self.what.split()[0]} needs metadata.name", self.pos("metadata", "name"))
             return None
         return name.value
 
@@ -307,7 +307,8 @@ def read_binding(root: MapNode, file: str, diags: Diagnostics) -> Binding | None
         doc.error("required", "spec.policyName is required", "spec")
     actions = doc.strings(spec.get("validationActions"), "spec", "validationActions")
     if not actions:
-        doc.error("required", "spec.validationActions needs at least one of Deny, Warn, Audit", "spec")
+        doc.error("required", "spec.validationActions needs at least one of Deny, Warn, Audit", "spec",
+                  "validationActions")
     for action in actions:
         if action not in ("Deny", "Warn", "Audit"):
             doc.error("invalid", f"validation action {action!r} is not one of Deny, Warn, Audit", "spec",

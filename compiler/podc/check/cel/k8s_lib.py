@@ -327,3 +327,19 @@ def compare_to(v: Any, other: Any) -> int:
 
 TYPES["kubernetes.Quantity"] = _QUANTITY_TYPE
 TYPES["kubernetes.URL"] = _URL_TYPE
+
+
+# ---------------------------------------------------------------- authorizer (declared, not available)
+# Policies may call the authz library (authorizer.group('').resource('pods').check('create')
+# .allowed()); offline there is no cluster to ask, so reading `authorizer` is an evaluation error
+# (handled by failurePolicy). The functions are declared so such policies load.
+
+
+def _no_authorizer(*_args: Any) -> Any:
+    raise CelError("authorizer checks are not available offline: podc has no cluster to ask")
+
+
+for _name, _counts in (("group", 1), ("resource", 1), ("subresource", 1), ("namespace", 1), ("name", 1),
+                       ("check", 1), ("allowed", 0), ("reason", 0), ("errored", 0), ("error", 0), ("path", 1),
+                       ("serviceAccount", 2), ("fieldSelector", 1), ("labelSelector", 1)):
+    register(_name, member=True, args=_counts)(_no_authorizer)
