@@ -395,3 +395,23 @@ def test_runtime_cost_budget_is_an_evaluation_error(tmp_path):
     result = check(tmp_path, text, big)
     assert admission_violations(result) == [("admission/cost", "validation-0", "error")]
     assert "cost limit exceeded" in messages(result)[0]
+
+
+def test_checking_never_modifies_the_document(tmp_path):
+    import json
+
+    from podc.check.documents import load_manifest_documents
+    from podc.errors import Diagnostics
+
+    from _admission_util import load, write
+
+    pods = policy("pods", '- expression: "object.spec.containers.all(c, c.imagePullPolicy == \'Always\')"\n',
+                  resources='["pods"]', groups='[""]')
+    checker, _ = load([write(tmp_path, "a.yaml", LIMIT + "---\n" + pods)])
+    manifest = job(spec__backoffLimit=None)
+    manifest["spec"]["template"]["spec"]["containers"][0]["ports"] = [{"containerPort": 80}]
+    (tmp_path / "j.yaml").write_text(json.dumps(manifest))
+    (doc,) = load_manifest_documents([str(tmp_path / "j.yaml")], Diagnostics())
+    before = json.dumps(doc.manifest, sort_keys=True)
+    assert checker.evaluate(doc)  # defaults were applied to what the policies saw...
+    assert json.dumps(doc.manifest, sort_keys=True) == before  # ...not to the document

@@ -98,13 +98,12 @@ def _rules_match(rules: list[ResourceRule], match_policy: str, req: Request) -> 
 def matches(match: MatchResources | None, req: Request, is_binding: bool) -> bool:
     if match is None:
         return is_binding  # a binding without matchResources matches whatever its policy matches
+    # All conditions must hold (none can fail with an error), so the cheap resource test goes first.
+    if match.exclude and _rules_match(match.exclude, match.match_policy, req):
+        return False
+    if not (is_binding and match.rules is None) and not _rules_match(match.rules or [], match.match_policy, req):
+        return False
     if req.namespace and not selector_matches(match.namespace_selector, req.namespace_labels):
         return False
     labels = (req.object.get("metadata") or {}).get("labels") or {}
-    if not selector_matches(match.object_selector, labels if isinstance(labels, dict) else {}):
-        return False
-    if match.exclude and _rules_match(match.exclude, match.match_policy, req):
-        return False
-    if is_binding and match.rules is None:
-        return True
-    return _rules_match(match.rules or [], match.match_policy, req)
+    return selector_matches(match.object_selector, labels if isinstance(labels, dict) else {})

@@ -46,21 +46,22 @@ class Admitted:
     note: str | None     # how the object came about, for the violation's hint
 
 
-def _copy(value: Any) -> Any:
-    if type(value) is dict:
-        return {k: _copy(v) for k, v in value.items()}
-    if type(value) is list:
-        return [_copy(v) for v in value]
-    return value
-
-
 def _uid(*parts: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "podc:" + "/".join(parts)))
 
 
+def _own(parent: dict, key: str) -> dict:
+    """``parent[key]`` as a fresh shallow copy (a new dict when absent): defaults are written on
+    copies of exactly the containers they touch, never on the checked document."""
+    value = parent.get(key)
+    copied = dict(value) if isinstance(value, dict) else {}
+    parent[key] = copied
+    return copied
+
+
 def admitted_objects(doc: Document, default_namespace: str) -> list[Admitted]:
-    manifest = _copy(doc.manifest)
-    meta = manifest.setdefault("metadata", {}) if isinstance(manifest.get("metadata", {}), dict) else {}
+    manifest = dict(doc.manifest)
+    meta = _own(manifest, "metadata")
     meta.setdefault("namespace", default_namespace)
     kind = doc.kind
     out = [Admitted(kind, manifest, "", False, CLIENT_USER, None)]
@@ -95,9 +96,9 @@ def _job_from_cronjob(cron: dict, template: dict) -> dict:
     name = f"{cron['metadata'].get('name', 'cronjob')}-29000000"  # the controller suffixes the scheduled minute
     tmeta = template.get("metadata") if isinstance(template.get("metadata"), dict) else {}
     job = {"apiVersion": "batch/v1", "kind": "Job",
-           "metadata": {**_copy(tmeta), "name": name, "namespace": cron["metadata"]["namespace"],
+           "metadata": {**tmeta, "name": name, "namespace": cron["metadata"]["namespace"],
                         "ownerReferences": [_owner("batch/v1", "CronJob", cron)]},
-           "spec": _copy(template.get("spec") if isinstance(template.get("spec"), dict) else {})}
+           "spec": dict(template["spec"]) if isinstance(template.get("spec"), dict) else {}}
     _default_job(job)
     return job
 
@@ -109,9 +110,9 @@ def _owner(api_version: str, kind: str, owner: dict) -> dict:
 
 
 def _default_job(job: dict) -> None:
-    spec = job.setdefault("spec", {})
-    if not isinstance(spec, dict):
+    if not isinstance(job.get("spec", {}), dict):
         return
+    spec = _own(job, "spec")
     if "completions" not in spec and "parallelism" not in spec:
         spec["completions"] = spec["parallelism"] = 1
     spec.setdefault("parallelism", 1)
@@ -123,10 +124,10 @@ def _default_job(job: dict) -> None:
     labels = {"batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name": name,
               "controller-uid": uid, "job-name": name}
     spec.setdefault("selector", {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}})
-    template = spec.get("template")
-    if isinstance(template, dict):
-        tmeta = template.setdefault("metadata", {})
-        if isinstance(tmeta, dict):
+    if isinstance(spec.get("template"), dict):
+        template = _own(spec, "template")
+        if isinstance(template.get("metadata", {}), dict):
+            tmeta = _own(template, "metadata")
             tmeta["labels"] = {**(tmeta.get("labels") or {}), **labels}
 
 
@@ -136,7 +137,7 @@ def _pod_from(owner: dict, path: str, owner_kind: str, user: dict, note: str,
     template = template if isinstance(template, dict) else {}
     tmeta = template.get("metadata") if isinstance(template.get("metadata"), dict) else {}
     owner_name = owner["metadata"].get("name", "")
-    meta: dict = {**_copy(tmeta)}
+    meta: dict = dict(tmeta)
     meta.pop("name", None)
     meta["generateName"] = f"{owner_name}-"
     meta["name"] = f"{owner_name}-podc0"
@@ -146,7 +147,7 @@ def _pod_from(owner: dict, path: str, owner_kind: str, user: dict, note: str,
     if owner_kind == "Job" and (owner.get("spec") or {}).get("completionMode") == "Indexed":
         meta["annotations"] = {**(meta.get("annotations") or {}), "batch.kubernetes.io/job-completion-index": "0"}
         meta["labels"] = {**(meta.get("labels") or {}), "batch.kubernetes.io/job-completion-index": "0"}
-    spec = _copy(template.get("spec")) if isinstance(template.get("spec"), dict) else {}
+    spec = dict(template["spec"]) if isinstance(template.get("spec"), dict) else {}
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}
     return Admitted("Pod", pod, path, True, user, note)
 
@@ -160,12 +161,11 @@ def _default_pod(pod: dict) -> None:
                        ("securityContext", {}), ("enableServiceLinks", True), ("serviceAccountName", "default")):
         spec.setdefault(key, value)
     for key in ("initContainers", "containers", "ephemeralContainers"):
-        for c in spec.get(key) or []:
-            if isinstance(c, dict):
-                _default_container(c)
+        if isinstance(spec.get(key), list):
+            spec[key] = [_default_container(dict(c)) if isinstance(c, dict) else c for c in spec[key]]
 
 
-def _default_container(c: dict) -> None:
+def _default_container(c: dict) -> dict:
     image = c.get("image") if isinstance(c.get("image"), str) else ""
     if "imagePullPolicy" not in c:
         name = image.split("@", 1)[0]
@@ -173,15 +173,14 @@ def _default_container(c: dict) -> None:
         c["imagePullPolicy"] = "Always" if "@" not in image and tag in ("", "latest") else "IfNotPresent"
     c.setdefault("terminationMessagePath", "/dev/termination-log")
     c.setdefault("terminationMessagePolicy", "File")
-    for port in c.get("ports") or []:
-        if isinstance(port, dict):
-            port.setdefault("protocol", "TCP")
+    if isinstance(c.get("ports"), list):
+        c["ports"] = [{"protocol": "TCP", **p} if isinstance(p, dict) else p for p in c["ports"]]
     resources = c.get("resources")
-    if isinstance(resources, dict) and isinstance(resources.get("limits"), dict):
-        requests = resources.setdefault("requests", {})
-        if isinstance(requests, dict):
-            for name, value in resources["limits"].items():
-                requests.setdefault(name, value)
+    if isinstance(resources, dict) and isinstance(resources.get("limits"), dict) \
+            and isinstance(resources.get("requests", {}), dict):
+        resources = _own(c, "resources")
+        resources["requests"] = {**resources["limits"], **(resources.get("requests") or {})}
+    return c
 
 
 def request_object(item: Admitted, group: str, version: str, resource: str, namespace: str) -> dict:
