@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
-
 from podc.check.documents import POD_TEMPLATE_PATHS, Document, resolve
 
 __all__ = ["Admitted", "admitted_objects", "JOB_CONTROLLER_USER", "CLIENT_USER", "request_object"]

@@ -140,15 +140,24 @@ class _Doc:
         return True
 
 
-def read_policy(root: MapNode, file: str, diags: Diagnostics) -> Policy | None:
-    doc = _Doc(root, diags, "ValidatingAdmissionPolicy")
+def _start(root: MapNode, diags: Diagnostics, kind: str, keys: tuple[str, ...]):
+    """(reader, name, spec, error count before) for an object of ``kind``; None without a name."""
+    doc = _Doc(root, diags, kind)
     name = doc.name()
     if name is None:
         return None
-    doc.what = f"ValidatingAdmissionPolicy {name!r}"
+    doc.what = f"{kind} {name!r}"
     before = len(diags.errors)
     spec = doc.mapping("spec", required=True) or {}
-    doc.keys(spec, _POLICY_SPEC, "spec")
+    doc.keys(spec, keys, "spec")
+    return doc, name, spec, before
+
+
+def read_policy(root: MapNode, file: str, diags: Diagnostics) -> Policy | None:
+    started = _start(root, diags, "ValidatingAdmissionPolicy", _POLICY_SPEC)
+    if started is None:
+        return None
+    doc, name, spec, before = started
     failure = doc.choice(spec.get("failurePolicy"), ("Fail", "Ignore"), "Fail", "spec", "failurePolicy")
     param_kind = None
     if spec.get("paramKind") is not None:
@@ -294,14 +303,10 @@ def _match(doc: _Doc, base: tuple, is_binding: bool) -> MatchResources | None:
 
 
 def read_binding(root: MapNode, file: str, diags: Diagnostics) -> Binding | None:
-    doc = _Doc(root, diags, "ValidatingAdmissionPolicyBinding")
-    name = doc.name()
-    if name is None:
+    started = _start(root, diags, "ValidatingAdmissionPolicyBinding", _BINDING_SPEC)
+    if started is None:
         return None
-    doc.what = f"ValidatingAdmissionPolicyBinding {name!r}"
-    before = len(diags.errors)
-    spec = doc.mapping("spec", required=True) or {}
-    doc.keys(spec, _BINDING_SPEC, "spec")
+    doc, name, spec, before = started
     policy_name = spec.get("policyName")
     if not isinstance(policy_name, str) or not policy_name:
         doc.error("required", "spec.policyName is required", "spec")

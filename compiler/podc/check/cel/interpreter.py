@@ -14,8 +14,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+# The libraries register their functions when imported.
+from podc.check.cel import functions, k8s_lib, k8s_net, strings_ext, temporal  # noqa: F401
 from podc.check.cel import operators as ops
-from podc.check.cel.functions import TYPE_NAMES, FunctionError, known_names, lookup
+from podc.check.cel.functions import TYPE_NAMES
+from podc.check.cel.registry import FunctionError, known_names, lookup
 from podc.check.cel.lexer import CelSyntaxError
 from podc.check.cel.nodes import And, Binary, Call, Comp, Cond, Has, Ident, Index, ListLit, Lit, MapLit, Node, \
     OptMap, Or, Select, Unary, walk

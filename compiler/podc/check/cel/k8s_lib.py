@@ -17,9 +17,10 @@ import urllib.parse
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from podc.check.cel.functions import regex_compile, register
+from podc.check.cel.functions import regex_compile
+from podc.check.cel.registry import register
 from podc.check.cel.values import (INT_MAX, INT_MIN, TYPES, CelError, CelType, Duration, Opaque, UInt, compare,
-                                   no_overload)
+                                   expect, no_overload, parses)
 from podc.kube.quantity import format_quantity, parse_quantity
 
 __all__ = ["Quantity", "URL"]
@@ -143,9 +144,7 @@ def _parse_url(text: str) -> URL:
 
 
 def _url(name: str, v: Any) -> URL:
-    if type(v) is not URL:
-        raise no_overload(name, v)
-    return v
+    return expect(name, v, URL)
 
 
 @register("url", member=False, args=1)
@@ -157,13 +156,7 @@ def url(v: Any) -> URL:
 
 @register("isURL", member=False, args=1)
 def is_url(v: Any) -> bool:
-    if type(v) is not str:
-        raise no_overload("isURL", v)
-    try:
-        _parse_url(v)
-    except CelError:
-        return False
-    return True
+    return parses("isURL", _parse_url, v)
 
 
 @register("getScheme", member=True, args=0)
@@ -239,9 +232,7 @@ def _parse_quantity(text: Any) -> Quantity:
 
 
 def _q(name: str, v: Any) -> Quantity:
-    if type(v) is not Quantity:
-        raise no_overload(name, v)
-    return v
+    return expect(name, v, Quantity)
 
 
 @register("quantity", member=False, args=1)
@@ -251,13 +242,7 @@ def quantity(v: Any) -> Quantity:
 
 @register("isQuantity", member=False, args=1)
 def is_quantity(v: Any) -> bool:
-    try:
-        _parse_quantity(v)
-    except CelError:
-        if type(v) is not str:
-            raise
-        return False
-    return True
+    return parses("isQuantity", _parse_quantity, v)
 
 
 @register("sign", member=True, args=0)

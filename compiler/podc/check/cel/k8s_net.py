@@ -17,8 +17,9 @@ import re
 import uuid
 from typing import Any
 
-from podc.check.cel.functions import parse_timestamp, register
-from podc.check.cel.values import TYPES, CelError, CelType, Opaque, Optional, no_overload
+from podc.check.cel.registry import register
+from podc.check.cel.temporal import parse_timestamp
+from podc.check.cel.values import TYPES, CelError, CelType, Opaque, Optional, expect, no_overload, parses
 from podc.kube import names
 
 __all__ = ["IP", "CIDR", "Format", "Semver"]
@@ -85,20 +86,10 @@ def _parse_cidr(text: Any) -> CIDR:
     return CIDR(ip, int(prefix))
 
 
-def _is(parse, v: Any) -> bool:
-    if type(v) is not str:
-        raise no_overload("isIP", v)
-    try:
-        parse(v)
-    except CelError:
-        return False
-    return True
-
-
 register("ip", member=False, args=1)(_parse_ip)
 register("cidr", member=False, args=1)(_parse_cidr)
-register("isIP", member=False, args=1)(lambda v: _is(_parse_ip, v))
-register("isCIDR", member=False, args=1)(lambda v: _is(_parse_cidr, v))
+register("isIP", member=False, args=1)(lambda v: parses("isIP", _parse_ip, v))
+register("isCIDR", member=False, args=1)(lambda v: parses("isCIDR", _parse_cidr, v))
 
 
 @register("ip.isCanonical", member=False, args=1)
@@ -107,9 +98,7 @@ def is_canonical(v: Any) -> bool:
 
 
 def _ip(name: str, v: Any) -> Any:
-    if type(v) is not IP:
-        raise no_overload(name, v)
-    return v.addr
+    return expect(name, v, IP).addr
 
 
 register("family", member=True, args=0)(lambda v: _ip("family", v).version)
@@ -131,9 +120,7 @@ def is_global_unicast(v: Any) -> bool:
 
 
 def _cidr(name: str, v: Any) -> CIDR:
-    if type(v) is not CIDR:
-        raise no_overload(name, v)
-    return v
+    return expect(name, v, CIDR)
 
 
 @register("containsIP", member=True, args=1)
@@ -299,15 +286,11 @@ def _parse_semver(text: Any, normalize: Any = False) -> Semver:
     if type(text) is not str or type(normalize) is not bool:
         raise no_overload("semver", text, normalize)
     s = text
-    if normalize:
-        s = s[1:] if s.startswith("v") else s
-        core, sep, rest = re.split(r"([-+])", s, maxsplit=1)[0], "", ""
-        m = re.match(r"([0-9.]+)(.*)", s)
+    if normalize:  # Kubernetes' normalisation: "v" prefix, missing minor/patch, leading zeros
+        s = s[1:] if s[:1] == "v" else s
+        m = re.match(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?(.*)\Z", s)
         if m:
-            core, rest = m.group(1), m.group(2)
-            nums = [str(int(p)) for p in core.split(".") if p != ""] + ["0", "0"]
-            s = ".".join(nums[:3]) + rest if len(core.split(".")) <= 3 else s
-        del sep
+            s = ".".join(str(int(x or 0)) for x in m.group(1, 2, 3)) + m.group(4)
     m = _SEMVER.match(s)
     if m is None:
         raise CelError(f"could not parse {text!r} as semver")
@@ -319,19 +302,11 @@ register("semver", member=False, args=(1, 2))(_parse_semver)
 
 @register("isSemver", member=False, args=(1, 2))
 def is_semver(text: Any, normalize: Any = False) -> bool:
-    try:
-        _parse_semver(text, normalize)
-    except CelError:
-        if type(text) is not str:
-            raise
-        return False
-    return True
+    return parses("isSemver", lambda t: _parse_semver(t, normalize), text)
 
 
 def _sv(name: str, v: Any) -> Semver:
-    if type(v) is not Semver:
-        raise no_overload(name, v)
-    return v
+    return expect(name, v, Semver)
 
 
 register("major", member=True, args=0)(lambda v: _sv("major", v).parts[0])

@@ -164,11 +164,20 @@ def select(value: Any, field: str) -> Any:
     raise CelError(f"type '{_name(value)}' has no field '{field}'")
 
 
-def optional_select(value: Any, field: str) -> Optional:
+_ABSENT = Optional(False)
+
+
+def _unwrap(value: Any) -> Any:
+    """``x.?f`` and ``x[?k]`` on an optional: none stays none, a value is looked into."""
     if type(value) is Optional:
-        if not value.present:
-            return value
-        value = value.value
+        return value.value if value.present else _ABSENT
+    return value
+
+
+def optional_select(value: Any, field: str) -> Optional:
+    value = _unwrap(value)
+    if value is _ABSENT:
+        return value
     if isinstance(value, dict):
         found = value.get(field) if type(value) is dict else (value[field] if field in value else None)
         return Optional(True, found) if found is not None else Optional(False)
@@ -208,10 +217,9 @@ def index(value: Any, key: Any) -> Any:
 
 
 def optional_index(value: Any, key: Any) -> Optional:
-    if type(value) is Optional:
-        if not value.present:
-            return value
-        value = value.value
+    value = _unwrap(value)
+    if value is _ABSENT:
+        return value
     if isinstance(value, list):
         if type(key) is not int or not 0 <= key < len(value):
             return Optional(False)

@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from podc.check.cel.cost import estimate
-from podc.check.cel.functions import parse_duration, parse_timestamp, regex_compile
+from podc.check.cel.functions import regex_compile
 from podc.check.cel.interpreter import Activation, compile_tree, node_count
 from podc.check.cel.lexer import CelSyntaxError
 from podc.check.cel.nodes import Call, Comp, Ident, Lit, Node, OptMap, walk
 from podc.check.cel.parser import parse
+from podc.check.cel.temporal import parse_duration, parse_timestamp
 from podc.check.cel.values import CelError, CostExceeded
 
 __all__ = ["Program", "compile_program", "PER_CALL_LIMIT", "free_variables"]

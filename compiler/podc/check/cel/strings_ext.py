@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from podc.check.cel.functions import format_double, register, to_string
+from podc.check.cel.functions import format_double, to_string
+from podc.check.cel.registry import register
 from podc.check.cel.values import CelError, Duration, Timestamp, UInt, equal, no_overload
 
 __all__: list[str] = []

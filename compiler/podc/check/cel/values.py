@@ -18,7 +18,7 @@ import math
 from typing import Any
 
 __all__ = ["CelError", "CostExceeded", "UInt", "Duration", "Timestamp", "Optional", "CelType", "Opaque",
-           "INT_MIN", "INT_MAX", "UINT_MAX", "type_of", "type_name", "equal", "compare", "check_int",
+           "INT_MIN", "INT_MAX", "UINT_MAX", "type_of", "type_name", "equal", "compare", "check_int", "expect", "parses",
            "no_overload", "TYPES"]
 
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
@@ -200,6 +200,23 @@ def type_name(value: Any) -> str:
 
 def no_overload(op: str, *args: Any) -> CelError:
     return CelError(f"no such overload: {op}({', '.join(type_name(a) for a in args)})")
+
+
+def expect(name: str, value: Any, cls: type) -> Any:
+    """``value`` when it is exactly a ``cls``, else CEL's no-such-overload error for ``name``."""
+    if type(value) is not cls:
+        raise no_overload(name, value)
+    return value
+
+
+def parses(name: str, parse, value: Any) -> bool:
+    """The ``isX(string)`` predicates: True when ``parse(value)`` succeeds."""
+    expect(name, value, str)
+    try:
+        parse(value)
+    except CelError:
+        return False
+    return True
 
 
 def check_int(value: int) -> int:
