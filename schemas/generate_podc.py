@@ -90,7 +90,7 @@ PROJECT_FIELDS = {
     "profiles": "Named lists of layers (names or paths), e.g. dev / prod.",
     "defaultProfile": "Profile used when none is given on the command line.",
     "targets": "The Jobs to compile: {layers, file?, overrides?, profiles?}.",
-    "policies": "podc check settings: pss, bestPractices, custom, exceptions, failOn.",
+    "policies": "podc check settings: pss, bestPractices, custom, admission, exceptions, failOn.",
 }
 
 

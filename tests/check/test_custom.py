@@ -161,13 +161,13 @@ def test_cel_syntax_error_message_names_the_column(tmp_path):
     assert "does not compile" in d.message and "1:16" in d.message
 
 
-def test_cel_package_is_imported_only_when_a_policy_uses_cel(tmp_path):
+def test_cel_interpreter_is_imported_only_when_a_policy_uses_cel(tmp_path):
     pattern_only = tmp_path / "p.yaml"
     pattern_only.write_text("policy: p\nrules:\n  - id: r\n    pattern: {kind: Job}\n")
     with_cel = tmp_path / "c.yaml"
     with_cel.write_text("policy: c\nrules:\n  - id: r\n    cel: \"true\"\n")
     code = ("import sys; from podc.errors import Diagnostics; from podc.check.custom import load_policy_files;"
-            "load_policy_files([sys.argv[1]], Diagnostics()); print('cel' in sys.modules)")
+            "load_policy_files([sys.argv[1]], Diagnostics()); print('podc.check.cel' in sys.modules)")
     out = [subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True, check=True).stdout.strip()
            for p in (pattern_only, with_cel)]
     assert out == ["False", "True"]

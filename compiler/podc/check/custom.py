@@ -62,6 +62,7 @@ class CustomRule:
     program: Any = None
     path: str = ""
     pos: Pos = field(default_factory=Pos)
+    cel_pos: Pos = field(default_factory=Pos)
 
 
 @dataclass
@@ -76,13 +77,6 @@ class CustomPolicy:
 
     def rule_ids(self) -> list[str]:
         return [r.id for r in self.rules]
-
-    def cel_variables(self) -> frozenset[str]:
-        names: set[str] = set()
-        for r in self.rules:
-            if r.program is not None:
-                names.update(r.program.variables())
-        return frozenset(names)
 
     def applies_to(self, doc: Document) -> bool:
         m = self.match
@@ -249,7 +243,8 @@ def _read_rule(node: Node, params: dict, diags: Diagnostics) -> CustomRule | Non
     else:
         cel_node = node.items["cel"]
         rule.cel_source = plain["cel"]
-        rule.program = _compile_cel(rule.cel_source, cel_node.origin.pos, diags)
+        rule.cel_pos = cel_node.origin.pos
+        rule.program = _compile_cel(rule.cel_source, cel_node.origin.pos, rid, diags)
     return rule
 
 
@@ -273,24 +268,23 @@ def _check_pattern(node: Node, diags: Diagnostics, top: bool = True) -> None:
         diags.add("policy.pattern", f"unbalanced '[' in glob {node.value!r}", node.origin.pos)
 
 
-def _compile_cel(source: Any, pos: Pos, diags: Diagnostics) -> Any:
+def _compile_cel(source: Any, pos: Pos, rule_id: str, diags: Diagnostics) -> Any:
     if not isinstance(source, str) or not source.strip():
         diags.add("policy.cel", "cel must be a non-empty expression string", pos)
         return None
-    from podc.check.cel_engine import compile_expression
+    from podc.check.cel_engine import compile_expression, expression_pos
 
-    program, error = compile_expression(source)
-    if error:
-        diags.add("policy.cel", f"CEL expression does not compile: {error}", pos,
-                  hint="CEL rules see: " + ", ".join(CEL_VARIABLES))
-        return None
-    unknown = sorted(set(program.variables()) - set(CEL_VARIABLES))
-    if unknown:
-        guess = did_you_mean(unknown[0], CEL_VARIABLES)
-        diags.add("policy.cel", f"CEL expression uses unknown variable {unknown[0]!r}", pos,
-                  hint=f"did you mean {guess!r}?" if guess else "CEL rules see: " + ", ".join(CEL_VARIABLES))
-        return None
-    return program
+    program, error, offset, hint = compile_expression(source, CEL_VARIABLES)
+    if error is None:
+        return program
+    if error.startswith("estimated cost"):
+        diags.add("policy.cel-cost", f"rule {rule_id!r}: CEL expression's {error}", pos, hint=hint)
+    elif error.startswith("uses unknown variable"):
+        diags.add("policy.cel", f"CEL expression {error}", expression_pos(pos, source, offset), hint=hint)
+    else:
+        diags.add("policy.cel", f"CEL expression does not compile: {error}", expression_pos(pos, source, offset),
+                  hint=hint or "CEL rules see: " + ", ".join(CEL_VARIABLES))
+    return None
 
 
 # ---------------------------------------------------------------- evaluation
@@ -312,36 +306,47 @@ def render_message(template: str, params: dict) -> str:
 
 
 def evaluate(doc: Document, policies: list[CustomPolicy]) -> list[Violation]:
+    """Violations of ``doc``. Raises :class:`PodcError` when a CEL rule spends its runtime cost
+    budget: the rule, not the object, is at fault, and a gate must not guess."""
     out: list[Violation] = []
     for policy in policies:
         if not policy.applies_to(doc):
             continue
-        cel_context = None
+        variables = None
         for rule in policy.rules:
             message = render_message(rule.message, policy.params)
             if rule.pattern is not None:
                 for path, why in match_pattern(rule.pattern, doc.manifest, ""):
                     out.append(doc.violation(policy.name, rule.id, rule.severity, f"{message} ({why})", path, rule.hint))
             elif rule.program is not None:
-                from podc.check.cel_engine import make_context, run
-
-                if cel_context is None:  # converted to CEL once per document and policy
-                    cel_context = make_context(_cel_variables(doc, policy.params, policy.cel_variables()))
-                ok, error = run(rule.program, cel_context)
+                if variables is None:  # plain data: nothing is converted, once per document and policy
+                    variables = _cel_variables(doc, policy.params)
+                ok, error = _run_rule(rule, policy, doc, variables)
                 if not ok:
                     text = message if error is None else f"{message} (CEL evaluation failed: {error})"
                     out.append(doc.violation(policy.name, rule.id, rule.severity, text, rule.path, rule.hint))
     return out
 
 
-def _cel_variables(doc: Document, params: dict, wanted: frozenset[str]) -> dict:
-    """Only the variables the policy's expressions use: converting an object to CEL is most of
-    the cost of a rule (see docs/check.md)."""
+def _run_rule(rule: CustomRule, policy: CustomPolicy, doc: Document, variables: dict) -> tuple[bool, str | None]:
+    from podc.check.cel_engine import PER_CALL_LIMIT, CostExceeded, run
+
+    try:
+        return run(rule.program, variables)
+    except CostExceeded:
+        subject = f"target {doc.target}" if doc.target is not None else f"{doc.kind or 'object'} {doc.name or '?'}"
+        raise PodcError.single(
+            "policy.cel-cost", f"rule {rule.id!r} of policy {policy.name!r} exceeded the CEL runtime cost budget "
+            f"({PER_CALL_LIMIT:,}) on {subject}", rule.cel_pos,
+            hint="the expression does too much work for this object (nested comprehensions over long lists); "
+                 "simplify it") from None
+
+
+def _cel_variables(doc: Document, params: dict) -> dict:
     parts = pod_parts(doc)
     meta, spec = (parts[1], parts[2]) if parts else ({}, {})
-    every = {"object": lambda: doc.manifest, "podSpec": lambda: spec, "podMetadata": lambda: meta,
-             "params": lambda: params, "target": lambda: doc.target or ""}
-    return {name: make() for name, make in every.items() if name in wanted}
+    return {"object": doc.manifest, "podSpec": spec, "podMetadata": meta, "params": params,
+            "target": doc.target or ""}
 
 
 def match_pattern(pattern: Any, value: Any, path: str) -> Iterator[tuple[str, str]]:

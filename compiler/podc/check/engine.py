@@ -39,6 +39,7 @@ class CheckOptions:
     exceptions: list[PolicyException] = field(default_factory=list)
     fail_on: str = "error"
     today: _dt.date | None = None
+    admission: Any = None                   # podc.check.admission.AdmissionChecker (ValidatingAdmissionPolicies)
 
 
 @dataclass
@@ -107,7 +108,10 @@ def check_documents(documents: list[Document], options: CheckOptions, notices: D
     setup = Diagnostics()
     pss = _safely(setup, resolve_pss, options.pss)
     version = _safely(setup, resolve_kubernetes_version, options.kubernetes_version) if options.schema else None
-    validate_ids(options.exceptions, known_rule_ids(options.custom), setup)
+    known = known_rule_ids(options.custom)
+    if options.admission is not None:
+        known.update(options.admission.rule_ids())
+    validate_ids(options.exceptions, known, setup)
     setup.raise_if_errors()
     validator = None
     if version is not None:
@@ -124,6 +128,8 @@ def check_documents(documents: list[Document], options: CheckOptions, notices: D
             found.extend(_pss_violations(doc, pss))
         found.extend(practices.evaluate(doc, options.practices))
         found.extend(custom_mod.evaluate(doc, options.custom))
+        if options.admission is not None:
+            found.extend(options.admission.evaluate(doc, notices))
         doc.violations = sorted(_scrub_secrets(doc, found), key=Violation.sort_key)
     suppressed = apply_exceptions(documents, options.exceptions, notices, options.today)
     result = CheckResult(documents, sorted(notices.items, key=Diagnostic.sort_key), suppressed, options.fail_on,
@@ -194,17 +200,20 @@ def _rule_metadata(result: CheckResult, options: CheckOptions) -> dict[tuple[str
             meta.update(title=p.description or r.id, hint=r.hint, severity=r.severity)
         elif v.policy == PSS_POLICY:
             meta.update(title=f"Pod Security Standards check {v.rule}", hint=v.hint)
+        elif options.admission is not None and options.admission.describe(v.policy, v.rule):
+            meta.update(options.admission.describe(v.policy, v.rule), hint=v.hint)
         else:
             meta.update(title=f"{v.policy} rule {v.rule}", hint=v.hint)
         out[key] = meta
     return out
 
 
-def check_manifests(paths: list[str], options: CheckOptions) -> CheckResult:
-    """Check plain Kubernetes manifest files. Raises PodcError for unreadable input or unknown kinds."""
+def check_manifests(paths: list[str], options: CheckOptions, notices: Diagnostics | None = None) -> CheckResult:
+    """Check plain Kubernetes manifest files. Raises PodcError for unreadable input or unknown kinds.
+    ``notices`` (e.g. from loading the policies) are reported with the result."""
     from podc.check.documents import load_manifest_documents
 
-    diags = Diagnostics()
+    diags = notices if notices is not None else Diagnostics()
     docs = load_manifest_documents(paths, diags)
     diags.raise_if_errors()
     return check_documents(docs, options, diags)

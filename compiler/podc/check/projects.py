@@ -5,6 +5,7 @@ through provenance, and read the project's ``policies`` section::
       pss: restricted:v1.33          # or baseline, or none
       bestPractices: {disable: [image-digest], requiredLabels: [team]}   # or true / false
       custom: [policies/corp.yaml]   # relative to podc.yaml
+      admission: [cluster/policies/] # ValidatingAdmissionPolicies (files or folders), relative to podc.yaml
       exceptions: [...]              # see podc.check.exceptions
       failOn: error                  # error | warning | info
 
@@ -27,7 +28,7 @@ from podc.tree import MapNode, Node, SeqNode, to_plain
 
 __all__ = ["CliOverrides", "project_options", "documents_from_jobs", "check_jobs", "check_compiled"]
 
-_POLICY_KEYS = ("pss", "bestPractices", "custom", "exceptions", "failOn")
+_POLICY_KEYS = ("pss", "bestPractices", "custom", "admission", "exceptions", "failOn")
 
 
 @dataclass
@@ -37,6 +38,7 @@ class CliOverrides:
     pss: str | None = None
     kubernetes_version: str | None = None
     policy_files: tuple[str, ...] = ()
+    admission_paths: tuple[str, ...] = ()
     fail_on: str | None = None
     today: Any = None
 
@@ -100,9 +102,20 @@ def project_options(project: Any, cli: CliOverrides, diags: Diagnostics) -> Chec
             files.append(os.fspath(path))
     files.extend(cli.policy_files)
     opts.custom = load_policy_files(files, diags)
+    opts.admission = _admission(data.get("admission"), base, pos_of, cli, diags)
     opts.exceptions = read_exceptions(_node_at(section, ("exceptions",)), diags)
     opts.today = cli.today
     return opts
+
+
+def _admission(listed: Any, base: Path, pos_of, cli: CliOverrides, diags: Diagnostics):
+    """``policies.admission`` (relative to podc.yaml) plus ``--admission`` paths."""
+    from podc.check.admission import expand_paths, load_admission
+
+    paths: list[str] = []
+    for i, rel in enumerate(listed if isinstance(listed, list) else []):
+        paths.extend(expand_paths([os.fspath(base / str(rel))], diags, pos_of(("admission", i))))
+    return load_admission(paths + list(cli.admission_paths), diags)
 
 
 def pos_of_sub(pos_of, key: str):

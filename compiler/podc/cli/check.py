@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pss", metavar="LEVEL[:VERSION]",
                    help="Pod Security Standards level (baseline, restricted, none); default restricted or the project's")
     p.add_argument("--policy", action="append", default=[], metavar="FILE", help="a custom policy file (repeatable)")
+    p.add_argument("--admission", action="append", default=[], metavar="PATH",
+                   help="ValidatingAdmissionPolicies, bindings, params and Namespaces to evaluate offline "
+                        "(a file or folder; repeatable)")
     p.add_argument("--kubernetes-version", metavar="V", help="schema version, e.g. 1.33")
     p.add_argument("--format", choices=("text", "json", "sarif", "junit"), default="text")
     p.add_argument("--fail-on", choices=("error", "warning", "info"), default=None,
@@ -95,16 +98,19 @@ def run(args: argparse.Namespace):
     projects, manifests = _split_inputs(args.paths, args.project)
     results = []
     cli = CliOverrides(pss=args.pss, kubernetes_version=args.kubernetes_version, policy_files=tuple(args.policy),
-                       fail_on=args.fail_on)
+                       admission_paths=tuple(args.admission), fail_on=args.fail_on)
     for proj in projects:
         results.append(check_project(proj, profile=args.profile, targets=args.targets, cli=cli))
     if manifests:
+        from podc.check.admission import load_admission
+
         diags = Diagnostics()
         custom = load_policy_files(list(args.policy), diags)
+        admission = load_admission(list(args.admission), diags)
         diags.raise_if_errors()
         opts = CheckOptions(pss=args.pss or "restricted", kubernetes_version=args.kubernetes_version,
-                            custom=custom, fail_on=args.fail_on or "error")
-        results.append(check_manifests(manifests, opts))
+                            custom=custom, fail_on=args.fail_on or "error", admission=admission)
+        results.append(check_manifests(manifests, opts, diags))
     result = _merge(results)
     if args.fail_on:
         result.fail_on = args.fail_on
@@ -114,7 +120,7 @@ def run(args: argparse.Namespace):
 def _refuse_overwriting_an_input(args: argparse.Namespace) -> None:
     """`podc check jobs.yaml -o jobs.yaml` would replace the manifest with its own report."""
     target = os.path.realpath(args.output)
-    named = [*args.paths, *args.project, *args.policy]
+    named = [*args.paths, *args.project, *args.policy, *args.admission]
     inputs = {os.path.realpath(p) for p in named}
     inputs |= {os.path.realpath(os.path.join(p, PROJECT_FILE)) for p in named if os.path.isdir(p)}
     if not named:

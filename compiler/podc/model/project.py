@@ -51,6 +51,7 @@ class Policies(Base):
     bestPractices: Annotated[Union[tagged(bool, "bool"), tagged(BestPractices, "map")],
                              Discriminator(_bool_or_map)] | None = None
     custom: list[str] | None = None
+    admission: list[str] | None = None  # ValidatingAdmissionPolicy files or folders, relative to podc.yaml
     exceptions: list[PolicyException] | None = None
     failOn: Literal["error", "warning", "info"] | None = None
 
