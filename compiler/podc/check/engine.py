@@ -39,6 +39,7 @@ class CheckOptions:
     exceptions: list[PolicyException] = field(default_factory=list)
     fail_on: str = "error"
     today: _dt.date | None = None
+    exception_rules: Any = None  # podc.check.exceptions.ExceptionRules (projects only)
 
 
 @dataclass
@@ -53,6 +54,10 @@ class CheckResult:
 
     def violations(self) -> list[Violation]:
         return [v for d in self.documents for v in d.violations]
+
+    def suppressed_violations(self) -> list:
+        """Every (document, :class:`~podc.check.exceptions.Suppressed`): what exceptions accepted."""
+        return [(d, s) for d in self.documents for s in d.suppressed]
 
     def counts(self) -> dict[str, int]:
         out = {"error": 0, "warning": 0, "info": 0}
@@ -181,7 +186,7 @@ def _rule_metadata(result: CheckResult, options: CheckOptions) -> dict[tuple[str
     pack = load_pack()
     custom = {(p.name, r.id): (p, r) for p in options.custom for r in p.rules}
     out: dict[tuple[str, str], dict] = {}
-    for v in result.violations():
+    for v in [*result.violations(), *(s.violation for _, s in result.suppressed_violations())]:
         key = (v.policy, v.rule)
         if key in out:
             continue
