@@ -138,18 +138,18 @@ def check_documents(documents: list[Document], options: CheckOptions, notices: D
 
 
 def _scrub_secrets(doc: Document, found: list[Violation]) -> list[Violation]:
-    """Messages never show the literal value of a secret-looking env var, whichever check wrote
-    them (schema messages quote offending values)."""
+    """Messages never show the literal value of a secret-looking env var, nor any secret-looking
+    value (a token, a password in a URL: :mod:`podc.kube.secrets`), whichever check wrote them
+    (schema messages quote offending values)."""
     from dataclasses import replace
 
     from podc.check.practices import secret_literals
+    from podc.kube.secrets import redact_text
 
     secrets = [s for s in secret_literals(doc) if len(s) >= 3]
-    if not secrets:
-        return found
     out = []
     for v in found:
-        message, hint = v.message, v.hint
+        message, hint = redact_text(v.message), redact_text(v.hint) if v.hint else v.hint
         for secret in secrets:
             message = message.replace(secret, "<redacted>")
             hint = hint.replace(secret, "<redacted>") if hint else hint
