@@ -244,3 +244,16 @@ def test_schema_errors_cannot_be_excepted(tmp_path):
                 "    - {policy: schema, rule: api.enum, reason: nope}\n")
     code, _, err = compile_cli(project(tmp_path, policies, job=BAD_RAW), "--stdout")
     assert code == 1 and "check.schema.schema.type" in err and "check.schema.api.enum" in err
+
+
+def test_exceptions_in_a_targets_inline_overrides_apply_to_that_target(tmp_path):
+    root = project(tmp_path, "  other: {file: jobs/etl.yaml}\n")
+    text = (root / "podc.yaml").read_text().replace(
+        "  etl: {file: jobs/etl.yaml}\n",
+        "  etl:\n    file: jobs/etl.yaml\n    overrides:\n      exceptions:\n"
+        "        - {policy: pss, rule: privileged, reason: inline SEC-3}\n")
+    (root / "podc.yaml").write_text(text)
+    code, out, err = run_cli("--format", "json", cwd=root)
+    docs = {d["target"]: d for d in json.loads(out)["documents"]}
+    assert [s["rule"] for s in docs["etl"]["suppressed"]] == ["privileged"]
+    assert "privileged" in {v["rule"] for v in docs["other"]["violations"]}

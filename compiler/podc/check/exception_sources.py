@@ -25,7 +25,8 @@ from podc.check.exceptions import ExceptionRules, PolicyException, canonical_pol
 from podc.errors import Diagnostics, Pos, did_you_mean
 from podc.tree import MapNode, Node, SeqNode
 
-__all__ = ["exception_rules", "read_exception_files", "layer_exceptions", "validate_layer_opt_in"]
+__all__ = ["exception_rules", "read_exception_files", "layer_exceptions", "validate_layer_opt_in",
+           "target_override_exceptions"]
 
 PosOf = Callable[[tuple], Pos]
 
@@ -98,6 +99,23 @@ def _file_exceptions(node: Node, diags: Diagnostics) -> list[PolicyException]:
                   "nothing else", node.origin.pos, hint="exceptions: [{policy: …, rule: …, reason: …, expires: …}]")
         return []
     return read_exceptions(node.items.get("exceptions"), diags)
+
+
+def target_override_exceptions(project_node: Node | None, diags: Diagnostics) -> list[PolicyException]:
+    """``exceptions:`` in a target's inline ``overrides`` (podc.yaml is the platform team's, so they
+    are allowed): they apply to that target only."""
+    import fnmatch
+
+    targets = project_node.items.get("targets") if isinstance(project_node, MapNode) else None
+    out: list[PolicyException] = []
+    for name, target in (targets.items.items() if isinstance(targets, MapNode) else []):
+        overrides = target.items.get("overrides") if isinstance(target, MapNode) else None
+        if not isinstance(overrides, MapNode):
+            continue
+        for exc in read_exceptions(overrides.items.get("exceptions"), diags):
+            if exc.targets is None or any(fnmatch.fnmatchcase(name, t) for t in exc.targets):
+                out.append(replace(exc, targets=(name,)))
+    return out
 
 
 def layer_exceptions(jobs: list, project_file: str, layers: Mapping[str, Any] | None, rules: ExceptionRules,

@@ -25,7 +25,8 @@ from typing import Any, Mapping
 
 from podc.check.documents import Document, resolve
 from podc.check.engine import CheckOptions, CheckResult, SEVERITY_RANK, check_documents, known_rule_ids
-from podc.check.exception_sources import exception_rules, layer_exceptions, read_exception_files, validate_layer_opt_in
+from podc.check.exception_sources import (exception_rules, layer_exceptions, read_exception_files,
+                                          target_override_exceptions, validate_layer_opt_in)
 from podc.check.exceptions import govern_expiry, read_exceptions
 from podc.check.practices import PracticesConfig
 from podc.errors import Diagnostic, Diagnostics, Pos, did_you_mean
@@ -109,6 +110,7 @@ def project_options(project: Any, cli: CliOverrides, diags: Diagnostics) -> Chec
     files.extend(cli.policy_files)
     opts.custom = load_policy_files(files, diags)
     opts.exceptions = read_exceptions(_node_at(section, ("exceptions",)), diags)
+    opts.exceptions.extend(target_override_exceptions(root_node, diags))
     opts.exceptions.extend(read_exception_files(data.get("exceptionFiles"), base, getattr(project, "roots", None),
                                                 pos_of, diags))
     opts.exception_rules = exception_rules(data, pos_of, diags)
