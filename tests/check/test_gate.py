@@ -125,9 +125,10 @@ def test_bad_exception_files_are_located(tmp_path, files, code_, where):
     assert code == 2 and f"error[{code_}]" in err and err.startswith("./" + where + ":")
 
 
-def test_exception_files_stay_inside_the_project(tmp_path):
+@pytest.mark.parametrize("key", ["exceptionFiles", "custom"])
+def test_exception_and_policy_files_stay_inside_the_project(tmp_path, key):
     (tmp_path / "outside.yaml").write_text(EXCEPTIONS_FILE)
-    root = project(tmp_path / "proj", "policies:\n  exceptionFiles: [../outside.yaml]\n")
+    root = project(tmp_path / "proj", f"policies:\n  {key}: [../outside.yaml]\n")
     code, _, err = run_cli(cwd=root)
     assert code == 2 and "error[project.outside-root]" in err
 

@@ -100,8 +100,11 @@ def project_options(project: Any, cli: CliOverrides, diags: Diagnostics) -> Chec
     opts.fail_on = fail_on
     custom = data.get("custom") or []
     files: list[str] = []
+    roots = getattr(project, "roots", None)
     for i, rel in enumerate(custom if isinstance(custom, list) else []):
         path = base / str(rel)
+        if roots is not None and not roots.admit(path, pos_of(("custom", i)), "policy file", str(rel), diags):
+            continue
         if not path.is_file():
             diags.add("policy.missing-file", f"policy file not found: {rel}", pos_of(("custom", i)),
                       hint="paths in policies.custom are relative to podc.yaml")
