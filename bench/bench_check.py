@@ -154,6 +154,7 @@ def bench_in_process(jobs: list[dict]) -> None:
 def bench_parse(jobs: list[dict]) -> None:
     """The reading alone: the fast reader (plain data, lazy positions) vs the full positioned loader."""
     from podc import source
+    from podc.source import reader
     from podc.source.documents import load_documents
 
     text = block_yaml(jobs)
@@ -163,7 +164,7 @@ def bench_parse(jobs: list[dict]) -> None:
         n = len(jobs)
         fast = timed(lambda: load_documents(f.name), 3)
         trees = timed(lambda: source.load_text(text, f.name), 1)
-        full = timed(lambda: source._load_slow(text, f.name, source._Builder(f.name, f.name, source.DEFAULT_LIMITS)), 1)
+        full = timed(lambda: reader._load_slow(text, f.name, reader._Builder(f.name, f.name, reader.DEFAULT_LIMITS)), 1)
     finally:
         os.unlink(f.name)
     print(f"  read only, plain data + lazy positions (podc check): {rate(n, fast)}")

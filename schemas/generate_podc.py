@@ -90,7 +90,10 @@ PROJECT_FIELDS = {
     "profiles": "Named lists of layers (names or paths), e.g. dev / prod.",
     "defaultProfile": "Profile used when none is given on the command line.",
     "targets": "The Jobs to compile: {layers, file?, overrides?, profiles?}.",
-    "policies": "podc check settings: pss, bestPractices, custom, admission, exceptions, failOn.",
+    "policies": "podc check settings: pss, bestPractices, custom, admission, exceptions, exceptionFiles, layerExceptions, "
+                "exceptionExpiry, failOn.",
+    "allowedRoots": "Folders outside the project (name: path relative to podc.yaml) that layer, file: and "
+                    "extends paths may reach; by default every path stays inside the project folder.",
 }
 
 

@@ -28,7 +28,7 @@ CORE = ("errors", "tree", "source", "resources", "kube", "model", "normalize", "
 # what each area may import from podc (first component of module names below "podc.")
 _BASE = ("errors", "tree", "_lazy", "_gcpause", "_version")
 ALLOWED = {
-    "errors": ("errors",),
+    "errors": ("errors", "kube"),  # kube.secrets: messages never print secret-looking values
     "tree": ("errors", "tree"),
     "kube": ("kube",),
     "source": (*_BASE, "source"),

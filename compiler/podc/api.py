@@ -38,14 +38,17 @@ def compile_project(path: "str | os.PathLike | Project" = ".", profile: str | No
 
 def compile_loaded(project: Project, profile: str | None = None, targets: Iterable[str] | None = None,
                    extra_layers: Sequence[LayerInput] = (), check: bool = False,
-                   cache: LayerCache | None = None) -> CompileResult:
-    """:func:`compile_project` for a loaded project, optionally reusing a run's layer cache."""
+                   cache: LayerCache | None = None, policies: bool = True) -> CompileResult:
+    """:func:`compile_project` for a loaded project, optionally reusing a run's layer cache.
+
+    ``check=True, policies=False`` is ``podc compile --no-policy``: the policy packs are skipped,
+    the Kubernetes schema and API-server rules still run and their errors fail the compile."""
     result = _compile_loaded(project, profile, targets, extra_layers, cache=cache)
     if check:
         from podc.check.projects import check_compiled
 
-        result.diagnostics = sorted([*result.diagnostics, *check_compiled(result.jobs, project, result.layers)],
-                                    key=lambda d: d.sort_key())
+        found = check_compiled(result.jobs, project, result.layers, policies=policies)
+        result.diagnostics = sorted([*result.diagnostics, *found], key=lambda d: d.sort_key())
     return result
 
 

@@ -15,6 +15,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
+from podc.kube.secrets import redact_text
+
 __all__ = [
     "Pos",
     "Diagnostic",
@@ -81,15 +83,15 @@ class Diagnostic:
         out: dict = {
             "code": self.code,
             "severity": self.severity,
-            "message": self.message,
+            "message": redact_text(self.message),
             "source": self.pos.to_json(),
         }
         if self.path:
             out["path"] = self.path
         if self.hint:
-            out["hint"] = self.hint
+            out["hint"] = redact_text(self.hint)
         if self.related:
-            out["related"] = [{"message": m, "source": p.to_json()} for p, m in self.related]
+            out["related"] = [{"message": redact_text(m), "source": p.to_json()} for p, m in self.related]
         return out
 
 
@@ -190,11 +192,13 @@ def format_diagnostics(items: Iterable[Diagnostic], cwd: str | None = None, colo
         where = d.pos.display(cwd)
         where = f"{where}: " if where != "-" else ""
         at = f" (at {d.path})" if d.path else ""
-        lines.append(f"{where}{sev}[{d.code}]: {d.message}{at}")
+        # A message may quote input values: secret-looking ones (tokens, passwords in URLs) never
+        # reach the terminal (podc.kube.secrets).
+        lines.append(f"{where}{sev}[{d.code}]: {redact_text(d.message)}{at}")
         for p, msg in d.related:
-            lines.append(f"    {p.display(cwd)}: {msg}")
+            lines.append(f"    {p.display(cwd)}: {redact_text(msg)}")
         if d.hint:
-            lines.append(f"    hint: {d.hint}")
+            lines.append(f"    hint: {redact_text(d.hint)}")
     return "\n".join(lines)
 
 

@@ -233,7 +233,7 @@ def test_message_says_which_word_looked_secret():
 def test_secret_name_lists_are_parameters():
     """A project extends the lists (replacing a list: it copies the default and adds)."""
     job = clean_job()
-    container(job)["env"] = [{"name": "DATABASE_DSN", "value": "postgres://u:p@h/db"},
+    container(job)["env"] = [{"name": "DATABASE_DSN", "value": "postgres://h/db"},
                              {"name": "DB_PASSWORD_HASH", "value": "abc123"}]
     assert set(v.message.split()[3] for v in fired(job)["literal-secret-env"]) == {"DB_PASSWORD_HASH"}
     defaults = load_pack()["literal-secret-env"].params

@@ -144,7 +144,7 @@ policies:
 def test_layer_exception_only_covers_targets_built_from_that_layer(tmp_path):
     team = TEAM + "exceptions:\n  - {policy: best-practices, rule: required-labels, reason: team label comes later}\n"
     policies = "policies:\n  bestPractices:\n    disable: [image-digest]\n    requiredLabels: [cost-center]\n" \
-               "  pss: privileged\n"
+               "  pss: privileged\n  layerExceptions: [best-practices]\n"
     root = make_project(tmp_path, policies, team=team)
     code, data = report(root)
     assert ("best-practices", "required-labels") not in violations(data, "gpu-train")
@@ -235,7 +235,7 @@ def _rewrite(path: Path, text: str) -> None:
 def test_layer_exceptions_come_from_the_compiles_layers_not_a_second_read(tmp_path, monkeypatch):
     import podc.source.reader
 
-    policies = "policies:\n  bestPractices: {requiredLabels: [cost-center]}\n"
+    policies = "policies:\n  bestPractices: {requiredLabels: [cost-center]}\n  layerExceptions: true\n"
     root = make_project(tmp_path, policies)
     team = root / "layers" / "team.yaml"
     reads: list[str] = []
@@ -265,7 +265,7 @@ def test_bad_layer_exception_is_reported_on_every_check(tmp_path):
     from podc.errors import PodcError
 
     team = TEAM + "exceptions:\n  - {policy: pod-security, rule: privilegd, reason: driver installer}\n"
-    root = make_project(tmp_path, team=team)
+    root = make_project(tmp_path, "policies:\n  layerExceptions: true\n", team=team)
     for _ in range(2):
         with pytest.raises(PodcError) as err:
             _check_gpu_train(root)

@@ -203,7 +203,8 @@ def test_legacy_watch_path(local_cluster, k8s):
 
     k8s.core.create_namespaced_config_map("default", {"metadata": {"name": "w"}})
     url = f"{local_cluster.url}/api/v1/watch/namespaces/default/configmaps?timeoutSeconds=1"
-    with urllib.request.urlopen(url, timeout=5) as resp:
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {local_cluster.token}"})
+    with urllib.request.urlopen(req, timeout=5) as resp:
         lines = [_json.loads(line) for line in resp.read().splitlines() if line]
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in lines] == [("ADDED", "w")]
 
@@ -228,10 +229,12 @@ def test_chunked_request_body(local_cluster):
     conn = http.client.HTTPConnection("127.0.0.1", local_cluster.port, timeout=5)
     body = json.dumps({"metadata": {"name": "chunky"}, "data": {"a": "1"}}).encode()
     conn.request("POST", "/api/v1/namespaces/default/configmaps", body=iter([body[:10], body[10:]]),
-                 headers={"Content-Type": "application/json"}, encode_chunked=True)
+                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {local_cluster.token}"},
+                 encode_chunked=True)
     resp = conn.getresponse()
     assert resp.status == 201 and json.loads(resp.read())["metadata"]["name"] == "chunky"
-    conn.request("GET", "/api/v1/namespaces/default/configmaps/chunky")  # same connection still usable
+    conn.request("GET", "/api/v1/namespaces/default/configmaps/chunky",  # same connection still usable
+                 headers={"Authorization": f"Bearer {local_cluster.token}"})
     resp = conn.getresponse()
     assert resp.status == 200 and json.loads(resp.read())["data"] == {"a": "1"}
     conn.close()
@@ -243,6 +246,8 @@ def test_bad_query_numbers_are_400_not_crashes(local_cluster):
 
     for query in ("limit=x", "watch=true&timeoutSeconds=soon"):
         with pytest.raises(urllib.error.HTTPError) as e:
-            urllib.request.urlopen(f"{local_cluster.url}/api/v1/namespaces/default/pods?{query}", timeout=5)
+            urllib.request.urlopen(urllib.request.Request(
+                f"{local_cluster.url}/api/v1/namespaces/default/pods?{query}",
+                headers={"Authorization": f"Bearer {local_cluster.token}"}), timeout=5)
         assert e.value.code == 400 and json.loads(e.value.read())["reason"] == "BadRequest"
     assert local_cluster.internal_errors == []

@@ -89,6 +89,7 @@ def test_kubeconfig_on_stdout(capsys):
     (["--namespace", "Team A"], "--namespace 'Team A': invalid namespace"),
     (["--default-outcome", "exit:code=x"], "--default-outcome 'exit:code=x': bad emulator outcome option"),
     (["--default-outcome", "exit"], "'exit' needs a code"),
+    (["--env", "NOVALUE"], "--env 'NOVALUE': expected NAME=VALUE"),
 ])
 def test_usage_errors_exit_2(capsys, argv, needle):
     assert main(argv) == 2

@@ -19,7 +19,8 @@ JOBS = "/apis/batch/v1/namespaces/default/jobs"
 def _http(cluster, method, path, body=None):
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(cluster.url + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
+                                 headers={"Content-Type": "application/json",
+                                          "Authorization": f"Bearer {cluster.token}"})
     try:
         with urllib.request.urlopen(req, timeout=5) as resp:
             return resp.status, dict(resp.headers), resp.read()

@@ -97,6 +97,7 @@ class Document:
     pos: Pos = field(default_factory=Pos)
     layers: frozenset[str] = frozenset()  # project targets: the layers that built it
     violations: list[Violation] = field(default_factory=list)
+    suppressed: list = field(default_factory=list)  # podc.check.exceptions.Suppressed, kept for reports
 
     @property
     def kind(self) -> str:

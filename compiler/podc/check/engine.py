@@ -40,6 +40,7 @@ class CheckOptions:
     fail_on: str = "error"
     today: _dt.date | None = None
     admission: Any = None                   # podc.check.admission.AdmissionChecker (ValidatingAdmissionPolicies)
+    exception_rules: Any = None  # podc.check.exceptions.ExceptionRules (projects only)
 
 
 @dataclass
@@ -54,6 +55,10 @@ class CheckResult:
 
     def violations(self) -> list[Violation]:
         return [v for d in self.documents for v in d.violations]
+
+    def suppressed_violations(self) -> list:
+        """Every (document, :class:`~podc.check.exceptions.Suppressed`): what exceptions accepted."""
+        return [(d, s) for d in self.documents for s in d.suppressed]
 
     def counts(self) -> dict[str, int]:
         out = {"error": 0, "warning": 0, "info": 0}
@@ -139,18 +144,18 @@ def check_documents(documents: list[Document], options: CheckOptions, notices: D
 
 
 def _scrub_secrets(doc: Document, found: list[Violation]) -> list[Violation]:
-    """Messages never show the literal value of a secret-looking env var, whichever check wrote
-    them (schema messages quote offending values)."""
+    """Messages never show the literal value of a secret-looking env var, nor any secret-looking
+    value (a token, a password in a URL: :mod:`podc.kube.secrets`), whichever check wrote them
+    (schema messages quote offending values)."""
     from dataclasses import replace
 
     from podc.check.practices import secret_literals
+    from podc.kube.secrets import redact_text
 
     secrets = [s for s in secret_literals(doc) if len(s) >= 3]
-    if not secrets:
-        return found
     out = []
     for v in found:
-        message, hint = v.message, v.hint
+        message, hint = redact_text(v.message), redact_text(v.hint) if v.hint else v.hint
         for secret in secrets:
             message = message.replace(secret, "<redacted>")
             hint = hint.replace(secret, "<redacted>") if hint else hint
@@ -187,7 +192,7 @@ def _rule_metadata(result: CheckResult, options: CheckOptions) -> dict[tuple[str
     pack = load_pack()
     custom = {(p.name, r.id): (p, r) for p in options.custom for r in p.rules}
     out: dict[tuple[str, str], dict] = {}
-    for v in result.violations():
+    for v in [*result.violations(), *(s.violation for _, s in result.suppressed_violations())]:
         key = (v.policy, v.rule)
         if key in out:
             continue

@@ -1,6 +1,8 @@
 """Policy exceptions: a documented, reviewable way to accept one violation.
 
-An exception lives in the project file (``policies.exceptions``) or in a layer (``exceptions``)::
+An exception lives in the project file (``policies.exceptions``), in an exception file the project
+lists (``policies.exceptionFiles``), or -- only when the project opts in with
+``policies.layerExceptions`` -- in a layer (``exceptions``)::
 
     exceptions:
       - policy: pod-security            # pod-security | best-practices | schema | <custom policy>
@@ -11,7 +13,11 @@ An exception lives in the project file (``policies.exceptions``) or in a layer (
 
 An exception in a layer applies only to targets built from that layer. An expired exception no
 longer applies and is reported as a warning at its own line, so the violation it hid reappears
-together with the reason it was once accepted.
+together with the reason it was once accepted. The job author a policy guards must not be able to
+switch it off: :class:`ExceptionRules` (the project's governance) decides which policies a layer
+may except and how far ahead an exception may expire. Schema errors (the API server would reject
+the object) are never suppressed. A suppressed violation is kept on its document
+(``Document.suppressed``) with the exception that suppressed it, for the reports.
 """
 
 from __future__ import annotations
@@ -25,11 +31,70 @@ from podc.check.documents import Document, Violation
 from podc.errors import Diagnostics, Pos, did_you_mean
 from podc.tree import MapNode, Node, ScalarNode, SeqNode, to_plain
 
-__all__ = ["PolicyException", "read_exceptions", "validate_ids", "apply_exceptions"]
+__all__ = ["PolicyException", "ExceptionRules", "Suppressed", "read_exceptions", "validate_ids",
+           "apply_exceptions", "govern_expiry", "layer_may_except"]
 
 _KEYS = ("policy", "rule", "targets", "reason", "expires")
 # The project setting is `policies.pss`, so `policy: pss` is what people write (docs/format.md too).
 _POLICY_ALIASES = {"pss": "pod-security"}
+_SCHEMA = "schema"
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """A violation an exception accepted: reported as suppressed, never silently dropped."""
+
+    violation: Violation
+    exception: PolicyException
+
+
+@dataclass(frozen=True)
+class ExceptionRules:
+    """The project's rules for exceptions (``policies.layerExceptions`` / ``exceptionExpiry``).
+
+    ``layers``: False (the default: layers may not declare exceptions), True (any policy), or the
+    ``policy`` and ``policy/rule`` ids layers may except."""
+
+    layers: bool | tuple[str, ...] = False
+    layers_pos: Pos | None = None
+    require_expiry: bool = False
+    max_days: int | None = None
+    expiry_pos: Pos | None = None
+
+
+def canonical_policy(policy: str) -> str:
+    return _POLICY_ALIASES.get(policy, policy)
+
+
+def layer_may_except(rules: ExceptionRules, exc: "PolicyException") -> bool:
+    if isinstance(rules.layers, bool):
+        return rules.layers
+    return exc.policy in rules.layers or f"{exc.policy}/{exc.rule}" in rules.layers
+
+
+def govern_expiry(exceptions: Iterable["PolicyException"], rules: ExceptionRules, today: _dt.date,
+                  diags: Diagnostics) -> None:
+    """Every exception has an expiry when the project requires one, at most ``max_days`` ahead."""
+    if not rules.require_expiry and rules.max_days is None:
+        return
+    for exc in exceptions:
+        if exc.expires is None:
+            if rules.require_expiry:
+                diags.add("exception.expiry-required", f"exception for {exc.policy}/{exc.rule} has no expiry date",
+                          exc.pos, hint="the project requires one (policies.exceptionExpiry.required): add "
+                          "`expires: YYYY-MM-DD`", related=_where(rules.expiry_pos, "required here"))
+        elif rules.max_days is not None and (exc.expires - today).days > rules.max_days:
+            latest = today + _dt.timedelta(days=rules.max_days)
+            diags.add("exception.expiry-too-far",
+                      f"exception for {exc.policy}/{exc.rule} expires on {exc.expires.isoformat()}, more than "
+                      f"{rules.max_days} days ahead", exc.expires_pos or exc.pos,
+                      hint=f"the project allows at most {rules.max_days} days (policies.exceptionExpiry.maxDays): "
+                      f"expire on {latest.isoformat()} or earlier, and renew it then",
+                      related=_where(rules.expiry_pos, "the limit is set here"))
+
+
+def _where(pos: Pos | None, message: str) -> tuple:
+    return ((pos, message),) if pos is not None and pos.file else ()
 
 
 @dataclass
@@ -42,9 +107,12 @@ class PolicyException:
     pos: Pos
     layer: str | None = None       # set for exceptions written in a layer
     used: int = 0
+    expires_pos: Pos | None = None
 
     def covers(self, doc: Document, v: Violation) -> bool:
         if v.policy != self.policy or v.rule != self.rule:
+            return False
+        if v.policy == _SCHEMA and v.severity == "error":  # the API server would reject it anyway
             return False
         if self.layer is not None and self.layer not in getattr(doc, "layers", ()):
             return False
@@ -93,9 +161,11 @@ def _read_one(node: Node, diags: Diagnostics, layer: str | None) -> PolicyExcept
     expires = _date(node.items.get("expires"), diags)
     if len(diags.errors) > before:
         return None
-    policy = _POLICY_ALIASES.get(data["policy"], data["policy"])
+    policy = canonical_policy(data["policy"])
+    expires_node = node.items.get("expires")
     return PolicyException(policy, data["rule"], tuple(targets) if targets is not None else None,
-                           data["reason"], expires, node.origin.pos, layer)
+                           data["reason"], expires, node.origin.pos, layer,
+                           expires_pos=expires_node.origin.pos if expires_node is not None else None)
 
 
 def _date(node: Node | None, diags: Diagnostics) -> _dt.date | None:
@@ -124,7 +194,7 @@ def validate_ids(exceptions: Iterable[PolicyException], known: dict[str, list[st
 
 def apply_exceptions(documents: list[Document], exceptions: list[PolicyException], diags: Diagnostics,
                      today: _dt.date | None = None) -> int:
-    """Drop excepted violations in place; returns how many were suppressed.
+    """Move excepted violations to ``doc.suppressed`` (with their exception); returns how many.
 
     Expired exceptions do not apply; each is reported once as a warning at its own position.
     """
@@ -148,5 +218,6 @@ def apply_exceptions(documents: list[Document], exceptions: list[PolicyException
             else:
                 hit.used += 1
                 suppressed += 1
+                doc.suppressed.append(Suppressed(v, hit))
         doc.violations = kept
     return suppressed

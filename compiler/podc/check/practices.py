@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any, Callable, Iterator
 
 from podc.check.documents import Document, Violation, pod_parts
-from podc.check.secret_names import secret_names
+from podc.kube.secrets import secret_names, value_match
 from podc.errors import Diagnostics, Pos, did_you_mean
 from podc.tree import to_plain
 
@@ -272,10 +272,12 @@ def _literal_secret_env(doc, parts, params) -> Finding:
     for path, c in _containers(parts):
         for i, name in _literal_env(c):
             hit = names.match(name)
+            # Never echo the value: the whole point is that it may be a secret.
             if hit:
-                # Never echo the value: the whole point is that it may be a secret.
                 yield (f"{path}/env/{i}/value",
                        f"{_label(c)} sets {name} to a literal value (the name contains {hit}, which looks secret)")
+            elif (what := value_match(c["env"][i]["value"])) is not None:
+                yield (f"{path}/env/{i}/value", f"{_label(c)} sets {name} to a literal value that looks like {what}")
 
 
 def _literal_env(c: dict) -> Iterator[tuple[int, str]]:
@@ -297,8 +299,9 @@ def secret_literals(doc: Document, params: dict | None = None) -> list[str]:
     out = []
     for _, c in _containers(parts):
         for i, name in _literal_env(c):
-            if names.match(name):
-                out.append(str(c["env"][i]["value"]))
+            value = c["env"][i]["value"]
+            if names.match(name) or value_match(value):
+                out.append(str(value))
     return out
 
 

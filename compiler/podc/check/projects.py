@@ -7,28 +7,37 @@ through provenance, and read the project's ``policies`` section::
       custom: [policies/corp.yaml]   # relative to podc.yaml
       admission: [cluster/policies/] # ValidatingAdmissionPolicies (files or folders), relative to podc.yaml
       exceptions: [...]              # see podc.check.exceptions
+      exceptionFiles: [...]          # who may declare exceptions: podc.check.exception_sources
+      layerExceptions: false
+      exceptionExpiry: {required: true, maxDays: 90}
       failOn: error                  # error | warning | info
 
-Layers may carry their own ``exceptions:`` list; those apply to targets built from that layer.
+Layers may carry their own ``exceptions:`` list only when the project opts in
+(``layerExceptions``); those apply to targets built from that layer.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from podc.check.documents import Document, resolve
-from podc.check.engine import CheckOptions, CheckResult, SEVERITY_RANK, check_documents
-from podc.check.exceptions import read_exceptions
+from podc.check.engine import CheckOptions, CheckResult, SEVERITY_RANK, check_documents, known_rule_ids
+from podc.check.exception_sources import (exception_rules, layer_exceptions, read_exception_files,
+                                          target_override_exceptions, validate_layer_opt_in)
+from podc.check.exceptions import govern_expiry, read_exceptions
+from podc.check.practices import PracticesConfig
 from podc.errors import Diagnostic, Diagnostics, Pos, did_you_mean
 from podc.render.compiled import DEFAULTS_LAYER
 from podc.tree import MapNode, Node, SeqNode, to_plain
 
 __all__ = ["CliOverrides", "project_options", "documents_from_jobs", "check_jobs", "check_compiled"]
 
-_POLICY_KEYS = ("pss", "bestPractices", "custom", "admission", "exceptions", "failOn")
+_POLICY_KEYS = ("pss", "bestPractices", "custom", "admission", "exceptions", "exceptionFiles", "layerExceptions",
+                "exceptionExpiry", "failOn")
 
 
 @dataclass
@@ -93,8 +102,11 @@ def project_options(project: Any, cli: CliOverrides, diags: Diagnostics) -> Chec
     opts.fail_on = fail_on
     custom = data.get("custom") or []
     files: list[str] = []
+    roots = getattr(project, "roots", None)
     for i, rel in enumerate(custom if isinstance(custom, list) else []):
         path = base / str(rel)
+        if roots is not None and not roots.admit(path, pos_of(("custom", i)), "policy file", str(rel), diags):
+            continue
         if not path.is_file():
             diags.add("policy.missing-file", f"policy file not found: {rel}", pos_of(("custom", i)),
                       hint="paths in policies.custom are relative to podc.yaml")
@@ -104,6 +116,10 @@ def project_options(project: Any, cli: CliOverrides, diags: Diagnostics) -> Chec
     opts.custom = load_policy_files(files, diags)
     opts.admission = _admission(data.get("admission"), base, pos_of, cli, diags)
     opts.exceptions = read_exceptions(_node_at(section, ("exceptions",)), diags)
+    opts.exceptions.extend(target_override_exceptions(root_node, diags))
+    opts.exceptions.extend(read_exception_files(data.get("exceptionFiles"), base, getattr(project, "roots", None),
+                                                pos_of, diags))
+    opts.exception_rules = exception_rules(data, pos_of, diags)
     opts.today = cli.today
     return opts
 
@@ -171,59 +187,46 @@ def _pair(o) -> tuple[str, Pos]:
     return o.layer, o.pos
 
 
-def _layer_exceptions(jobs: list, project_file: str, layers: Mapping[str, Any] | None,
-                      diags: Diagnostics) -> list:
-    """``exceptions:`` lists in the layer files the targets were built from, read from the
-    compile's loaded layers (``CompileResult.layers``), not from the files again."""
-    if not layers:
-        return []
-    project_abs = os.path.abspath(project_file)
-    out = []
-    for path in sorted({s for job in jobs for s in getattr(job, "sources", ()) if s in layers}):
-        if os.path.abspath(path) == project_abs:
-            continue
-        layer = layers[path]
-        found, notes = _exceptions_of(layer)
-        diags.extend(notes)
-        out.extend(replace(e) for e in found)  # fresh objects: apply_exceptions counts uses on them
-    return out
-
-
-def _exceptions_of(layer: Any) -> tuple[tuple, tuple]:
-    """(exceptions, diagnostics) of one loaded layer, read once per loaded layer: a Dagster run
-    checks one Job per step against the same layers."""
-    cached = getattr(layer, "_podc_exceptions", None)
-    if cached is None:
-        local = Diagnostics()
-        found = read_exceptions(_node_at(layer.node, ("exceptions",)), local, layer=layer.name)
-        cached = (tuple(found), tuple(local.items))
-        try:
-            layer._podc_exceptions = cached
-        except AttributeError:
-            pass
-    return cached
-
-
 def check_jobs(jobs: list, project: Any, cli: CliOverrides | None = None,
                notices: Diagnostics | None = None, layers: Mapping[str, Any] | None = None) -> CheckResult:
     """Check compiled targets against the project's policies; ``layers`` (``CompileResult.layers``)
     supplies the layer files' ``exceptions:``."""
     diags = notices if notices is not None else Diagnostics()
     opts = project_options(project, cli or CliOverrides(), diags)
-    opts.exceptions.extend(_layer_exceptions(jobs, str(getattr(project, "path", "")), layers, diags))
+    rules = opts.exception_rules
+    opts.exceptions.extend(layer_exceptions(jobs, str(getattr(project, "path", "")), layers, rules, diags))
+    if not diags.errors:
+        validate_layer_opt_in(rules, known_rule_ids(opts.custom), diags)
+        govern_expiry(opts.exceptions, rules, opts.today or _dt.date.today(), diags)
     diags.raise_if_errors()
     return check_documents(documents_from_jobs(jobs, project), opts, diags)
 
 
-def check_compiled(jobs: list, project: Any, layers: Mapping[str, Any] | None = None) -> list[Diagnostic]:
-    """The policy step of a compile (``podc.compile_project(check=True)``, ``podc compile``): the project's policies on its compiled
+def check_schema(jobs: list, project: Any) -> CheckResult:
+    """The Kubernetes schema and API-server rules only (what ``podc compile --no-policy`` still
+    runs): no policy pack, no exception. A Job these reject, the API server rejects too."""
+    diags = Diagnostics()
+    opts = CheckOptions(pss=None, kubernetes_version=getattr(project, "kubernetes_version", None),
+                        practices=PracticesConfig(enabled=False))
+    return check_documents(documents_from_jobs(jobs, project), opts, diags)
+
+
+def check_compiled(jobs: list, project: Any, layers: Mapping[str, Any] | None = None,
+                   policies: bool = True) -> list[Diagnostic]:
+    """The check step of a compile (``podc.compile_project(check=True)``, ``podc compile``): the project's policies on its compiled
     targets, after exceptions, as diagnostics located at the layer lines (code
     ``check.<policy>.<rule>``, the violation's own severity). Expired exceptions come back as
     warnings at the exception. When the project's ``failOn`` is warning or info and something at
-    that level fired, one extra error (``check.failed``) at the ``failOn`` key fails the compile."""
-    result = check_jobs(jobs, project, layers=layers)
+    that level fired, one extra error (``check.failed``) at the ``failOn`` key fails the compile.
+
+    With ``policies=False`` only the schema and API-server rules run (never skipped: the API
+    server would reject what they reject). Suppressed violations come back as ``info``
+    diagnostics (code ``check.suppressed``) naming the exception, so a compile can count them."""
+    result = check_jobs(jobs, project, layers=layers) if policies else check_schema(jobs, project)
     out = [n for n in result.notices if n.severity != "info"]
     for doc in result.documents:
+        for s in doc.suppressed:
+            out.append(suppressed_diagnostic(doc, s))
         for v in doc.violations:
             subject = f"target {doc.target}" if doc.target is not None else f"{doc.kind}/{doc.name}"
             out.append(Diagnostic(f"check.{v.policy}.{v.rule}", f"{v.message} ({subject})", v.pos, v.hint,
@@ -232,6 +235,15 @@ def check_compiled(jobs: list, project: Any, layers: Mapping[str, Any] | None = 
         out.append(Diagnostic("check.failed", f"policy findings at or above failOn={result.fail_on}",
                               _fail_on_pos(project), "fix them, add an exception, or raise policies.failOn"))
     return out
+
+
+def suppressed_diagnostic(doc: Document, s: Any) -> Diagnostic:
+    """An ``info`` diagnostic (code ``check.suppressed``) for a violation an exception accepted."""
+    v, exc = s.violation, s.exception
+    subject = f"target {doc.target}" if doc.target is not None else f"{doc.kind}/{doc.name}"
+    return Diagnostic("check.suppressed", f"{v.policy}/{v.rule} suppressed by the exception at {exc.pos}: "
+                      f"{v.message} ({subject})", v.pos, f"reason: {exc.reason}", v.path or "/",
+                      ((exc.pos, "the exception"),), "info")
 
 
 def _fail_on_pos(project: Any) -> Pos:

@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="lowest severity that fails the run (default error, or the project's failOn)")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report here (atomically) instead of stdout")
     p.add_argument("--no-color", action="store_true", help="never colour the text report")
+    p.add_argument("--show-suppressed", action="store_true",
+                   help="list the violations exceptions suppressed (text report; the other formats always carry them)")
     return p
 
 
@@ -189,7 +191,7 @@ def _main(argv: list[str] | None) -> int:
 
     color = (args.format == "text" and not args.output and not args.no_color and sys.stdout.isatty()
              and "NO_COLOR" not in os.environ)
-    text = render(args.format, result, color=color)
+    text = render(args.format, result, color=color, show_suppressed=args.show_suppressed)
     try:
         if args.output:
             _write_atomic(args.output, text)

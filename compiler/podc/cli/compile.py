@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--stdout", action="store_true", help="print the manifests instead of writing files")
     p.add_argument("--format", "-f", choices=("yaml", "json"), default="yaml")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if outputs are missing or out of date")
-    p.add_argument("--no-policy", action="store_true", help="skip policy checks")
+    p.add_argument("--no-policy", action="store_true", help="skip the policy packs (Pod Security, best practices, custom); the schema and API-server rules always run")
     return p
 
 
@@ -89,17 +89,23 @@ def compile_command(*, project: str = ".", files: Sequence[str] = (), profile: s
         selected = _affected_targets(proj, profile, files, out_dir, ext, cache)
         if not selected:
             return 0
-    result = api.compile_loaded(proj, profile, selected, check=policy, cache=cache)
+    result = api.compile_loaded(proj, profile, selected, check=True, policies=policy, cache=cache)
     diagnostics = result.diagnostics
     policy_errors = [d for d in diagnostics if d.severity == "error"]
     if policy_errors:
         print(format_diagnostics(policy_errors, color=_color()), file=sys.stderr)
-    others = len(diagnostics) - len(policy_errors)
+    suppressed = sum(d.code == "check.suppressed" for d in diagnostics)
+    if suppressed:  # never silent: an exception that hides a violation is counted on every compile
+        print(f"podc: {suppressed} policy violation(s) suppressed by exceptions; "
+              "run `podc check --show-suppressed` to list them", file=sys.stderr)
+    others = len(diagnostics) - len(policy_errors) - suppressed
     if others:  # warnings and notes: `podc check` shows them; compile stays quiet enough for hooks
         print(f"podc: {others} policy warning(s)/note(s); run `podc check` to see them", file=sys.stderr)
     if policy_errors:
-        print(f"podc: {len(policy_errors)} policy error(s); nothing written (use --no-policy to skip policies)",
-              file=sys.stderr)
+        # Schema and API-server errors are never skippable: the API server would reject the Job.
+        skippable = policy and not any(d.code.startswith("check.schema.") for d in policy_errors)
+        print(f"podc: {len(policy_errors)} policy error(s); nothing written"
+              + (" (use --no-policy to skip policy packs)" if skippable else ""), file=sys.stderr)
         return 1
     if stdout:
         sys.stdout.write(_stdout_text(result.jobs, fmt))

@@ -128,7 +128,10 @@ def explain_markdown(rows: Iterable[ExplainRow], layers: Iterable[str]) -> str:
 
 
 def redacted_manifest(manifest: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of a Job manifest with every env var value replaced (names and valueFrom refs kept)."""
+    """A copy of a Job manifest with every env var value replaced (names and valueFrom refs kept)
+    and secret-looking parts of commands and arguments masked (:mod:`podc.kube.secrets`)."""
+    from podc.kube.secrets import redact_text
+
     out = copy.deepcopy(dict(manifest))
     pod = ((out.get("spec") or {}).get("template") or {}).get("spec") or {}
     for key in ("containers", "initContainers", "ephemeralContainers"):
@@ -136,4 +139,7 @@ def redacted_manifest(manifest: Mapping[str, Any]) -> dict[str, Any]:
             for env in container.get("env") or []:
                 if "value" in env:
                     env["value"] = "<redacted>"
+            for argv in ("command", "args"):
+                if isinstance(container.get(argv), list):
+                    container[argv] = [redact_text(a) if isinstance(a, str) else a for a in container[argv]]
     return out

@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from podc.model.rules import CHECKS
 
-__all__ = ["layer_ok", "project_ok", "compile_def"]
+__all__ = ["layer_ok", "project_ok", "compile_def", "layer_field_names"]
 
 Check = Callable[[Any], bool]
 
@@ -195,6 +195,12 @@ def compile_def(name: str) -> Check:
     if check is None:
         check = _ROOTS[name] = _compiler().ref(f"#/$defs/{name}")
     return check
+
+
+def layer_field_names() -> frozenset[str]:
+    """The top-level fields of a layer (empty when the schema is unusable)."""
+    props = _compiler().defs.get("LayerSpec", {}).get("properties", {})
+    return frozenset(props) if isinstance(props, dict) else frozenset()
 
 
 def layer_ok(data: Any) -> bool:

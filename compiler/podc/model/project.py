@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, Discriminator
+from pydantic import AfterValidator, Discriminator, Field
 from pydantic_core import PydanticCustomError
 
 from podc.model.common import Base, FastCheck, NameStr, tag, tagged
@@ -44,6 +44,13 @@ def _bool_or_map(value: Any) -> str:
     return tag("map") if isinstance(value, dict) else tag("bool")
 
 
+class ExceptionExpiry(Base):
+    """What every exception's ``expires`` must satisfy: set at all, and at most ``maxDays`` ahead."""
+
+    required: bool | None = None
+    maxDays: Annotated[int, Field(ge=1)] | None = None
+
+
 class Policies(Base):
     """Settings for ``podc check``. Add new keys here (unknown keys are errors, with a suggestion)."""
 
@@ -53,7 +60,17 @@ class Policies(Base):
     custom: list[str] | None = None
     admission: list[str] | None = None  # ValidatingAdmissionPolicy files or folders, relative to podc.yaml
     exceptions: list[PolicyException] | None = None
+    # Where exceptions may be declared (podc.check.exceptions): files the platform team owns, and
+    # whether (and for which policies or policy/rule ids) layer files may declare their own.
+    exceptionFiles: list[str] | None = None
+    layerExceptions: Annotated[Union[tagged(bool, "bool"), tagged(list[str], "list")],
+                               Discriminator(_bool_or_list)] | None = None
+    exceptionExpiry: ExceptionExpiry | None = None
     failOn: Literal["error", "warning", "info"] | None = None
+
+
+def _bool_or_list(value: Any) -> str:
+    return tag("list") if isinstance(value, list) else tag("bool")
 
 
 class Target(Base):
@@ -76,3 +93,6 @@ class ProjectSpec(Base):
     defaultProfile: str | None = None
     targets: dict[str, Target | None] | None = None  # `name:` alone = the profile layers only
     policies: Policies | None = None
+    # Folders outside the project that layer, `file:` and `extends` paths may reach (name: path
+    # relative to podc.yaml); every other path must stay inside the project folder.
+    allowedRoots: dict[str, str] | None = None

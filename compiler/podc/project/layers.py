@@ -99,6 +99,9 @@ class LayerCache:
         from podc.source.reader import load_single
 
         path = ref.path
+        roots = getattr(self.project, "roots", None)
+        if roots is not None and not roots.admit(path, ref.pos, "layer file", ref.written, diags):
+            return None  # refused before reading: nothing of a foreign file reaches a message
         if not path.is_file():
             _missing_layer(ref, self.relative(path), self.name_for(path), diags)
             return None
@@ -110,6 +113,11 @@ class LayerCache:
             return None
         if not isinstance(node, MapNode):
             diags.add("layer.type", "a layer file is a mapping", node.origin.pos)
+            return None
+        if _foreign(node):
+            diags.add("layer.not-a-layer", f"{self.relative(path)} does not look like a podc layer: none of its "
+                      f"{len(node.items)} top-level keys is a layer field (its content is not shown)",
+                      ref.pos, hint="check the path; a layer sets fields such as image, env, resources")
             return None
         extends, node = _take_extends(node, path.parent, diags)
         return LoadedLayer(path, name, extends, node)
@@ -136,6 +144,18 @@ class LayerCache:
             seen.add(ref.path)
             out.append(layer)
         return out
+
+
+def _foreign(node: MapNode) -> bool:
+    """A mapping none of whose keys is a layer field (a credentials file, someone's config): listing
+    its keys as "unknown field" errors would print its content. A layer with typos (``imagee``)
+    has keys close to a field, and gets the usual did-you-mean errors."""
+    from podc.errors import did_you_mean
+    from podc.model.fast import layer_field_names
+
+    fields = layer_field_names()
+    return (bool(fields) and bool(node.items)
+            and not any(k in fields or did_you_mean(str(k), fields) for k in node.items))
 
 
 _WINDOWS_DRIVE = re.compile(r"[A-Za-z]:[\\/]")

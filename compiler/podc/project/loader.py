@@ -25,6 +25,7 @@ from typing import Any
 
 from podc.errors import Diagnostics, PodcError, Pos, did_you_mean
 from podc.project.layers import LayerCache, LayerRef
+from podc.project.roots import Roots
 from podc.tree import MapNode, Node, Origin, ScalarNode, SeqNode, to_plain
 
 __all__ = ["Target", "Project", "load_project", "find_project_file", "PROJECT_FILE"]
@@ -58,6 +59,7 @@ class Project:
     default_profile: str | None
     targets: dict[str, Target]
     policies: Any = None
+    roots: Roots | None = None  # where layer, file:, extends and exception-file paths may point
 
     def layer_name(self, path: Path) -> str:
         """The name provenance shows for a layer file: its name in ``layers:`` or its path."""
@@ -151,6 +153,7 @@ class _ProjectReader:
         ns = n.get("namespace")
         output = self._str(n.get("output"), "output") or "build"
         policies = n.get("policies")
+        roots = Roots.of(self.root, self._allowed_roots(n.get("allowedRoots")))
         return Project(
             path=self.file, root=self.root, node=n,
             kubernetes_version=_text(n.get("kubernetesVersion")),
@@ -160,8 +163,23 @@ class _ProjectReader:
             layers=layers, profiles=profiles,
             profile_pos={k: n.key_pos.get(k, Pos()) for k in ("defaultProfile",)},
             default_profile=default, targets=targets,
-            policies=to_plain(policies) if policies is not None else None,
+            policies=to_plain(policies) if policies is not None else None, roots=roots,
         )
+
+    def _allowed_roots(self, node: Node | None) -> dict[str, Path]:
+        m = self._map(node, "allowedRoots")
+        out: dict[str, Path] = {}
+        for name, value in (m.items.items() if m else []):
+            text = self._str(value, f"allowedRoots.{name}")
+            if not text:
+                continue
+            path = Path(os.path.normpath(self.root / text))
+            if not path.is_dir():
+                self.diags.add("project.allowed-root", f"allowed root {name!r} is not a folder: {text}",
+                               value.origin.pos, hint="paths in allowedRoots are folders, relative to podc.yaml")
+                continue
+            out[name] = path
+        return out
 
     def _target(self, name: str, pos: Pos, node: Node, layers: dict[str, LayerRef],
                 profiles: dict[str, list[LayerRef]]) -> Target:

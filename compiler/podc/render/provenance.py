@@ -2,7 +2,9 @@
 
 Field paths are accepted as JSON pointers (``/spec/template/spec/containers/0/image``) or dotted
 paths with keyed list segments (``spec.template.spec.containers[name=main].image``, ``env[0]``).
-Values of environment variables whose name looks secret are shown as ``****``.
+Values of environment variables that look secret (by name or by value, :mod:`podc.kube.secrets`)
+are shown as ``****``; any other value has its secret-looking parts (a password in a URL, a token
+in an argument) replaced, current and overridden values alike.
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from podc.errors import PodcError, Pos, did_you_mean
+from podc.kube.secrets import MASK as SECRET_MASK, looks_secret, redact_text
 from podc.render.compiled import CompiledJob
 
 
 __all__ = ["ExplainRecord", "explain", "resolve_field_path", "display_path", "source_text_at", "MASK"]
 
-MASK = "****"
-_SECRET_NAME = re.compile(r"PASSWORD|PASSWD|TOKEN|SECRET|KEY|CREDENTIAL", re.I)
+MASK = SECRET_MASK
 # List items are shown by the field that identifies them, as the merge keys them.
 _ITEM_KEYS = ("name", "mountPath", "devicePath", "ip", "topologyKey")
 
@@ -203,13 +205,13 @@ def source_text_at(pos: Pos) -> str | None:
 
 
 def _secret_pointers(manifest: dict) -> set[str]:
-    """Pointers of literal env values whose variable name looks secret."""
+    """Pointers of literal env values that look secret (by name or by value), in every container."""
     out: set[str] = set()
     pod = ((manifest.get("spec") or {}).get("template") or {}).get("spec") or {}
     for list_name in ("initContainers", "containers", "ephemeralContainers"):
         for i, c in enumerate(pod.get(list_name) or []):
             for j, e in enumerate((c or {}).get("env") or []):
-                if isinstance(e, dict) and _SECRET_NAME.search(str(e.get("name", ""))) and "value" in e:
+                if isinstance(e, dict) and "value" in e and looks_secret(e.get("name"), e.get("value")):
                     out.add(f"/spec/template/spec/{list_name}/{i}/env/{j}/value")
     return out
 
@@ -237,13 +239,17 @@ def _collect(job: CompiledJob, node: Any, pointer: str, secrets: set[str], out: 
         return
     origin = job.locate(pointer)
     secret = pointer in secrets
-    value = MASK if secret else node
+    value = MASK if secret else redact_text(node) if isinstance(node, str) else node
     history = origin.overridden if origin else ()
     if _is_item_key(pointer):
         history = ()  # a keyed list item's key is repeated by every layer that patches the item
-    overrides = tuple((layer, pos, MASK if secret else source_text_at(pos)) for layer, pos in history)
+    overrides = tuple((layer, pos, MASK if secret else _shown_text(source_text_at(pos))) for layer, pos in history)
     out.append(ExplainRecord(pointer, display_path(job.manifest, pointer), value,
                              origin.layer if origin else "?", origin.pos if origin else Pos(), overrides))
+
+
+def _shown_text(text: str | None) -> str | None:
+    return redact_text(text) if text is not None else None
 
 
 def _is_item_key(pointer: str) -> bool:

@@ -47,9 +47,11 @@ def _env_values(job: dict[str, Any]) -> set[str]:
 
 
 def redact_env_values(message: str, job: dict[str, Any]) -> str:
+    from podc.kube.secrets import redact_text  # one detector for tokens, keys, URL passwords
+
     for value in sorted(_env_values(job), key=len, reverse=True):
         message = message.replace(value, "***")
-    return message
+    return redact_text(message)
 
 
 def get_job(t: Transport, namespace: str, name: str) -> dict[str, Any]:

@@ -87,7 +87,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a service account that exists in every namespace (default: just 'default')")
     p.add_argument("--namespace", default="default", help="the kubeconfig context's namespace")
     p.add_argument("--default-outcome", metavar="SPEC", help="scripted outcome for pods nothing else matches")
+    p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                   help="process mode: set this variable for every command (repeatable); commands otherwise "
+                        "start with a clean environment (PATH and the pod's own env only)")
+    p.add_argument("--pass-env", action="append", default=[], metavar="NAME",
+                   help="process mode: copy this variable from podc's own environment (repeatable)")
     return p
+
+
+def _env_pairs(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        name, eq, value = item.partition("=")
+        if not eq or not name:
+            raise UsageError(f"--env {item!r}: expected NAME=VALUE")
+        out[name] = value
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         cluster = LocalCluster(mode=args.mode, nodes=nodes, port=args.port,
                                service_accounts=args.service_account or ("default",),
                                kubeconfig_path=args.kubeconfig, namespace=args.namespace,
-                               default_outcome=args.default_outcome)
+                               default_outcome=args.default_outcome, process_env=_env_pairs(args.env),
+                               pass_env=args.pass_env)
     except UsageError as e:
         print(f"podc local-cluster: error: {e}", file=sys.stderr)
         return 2
@@ -133,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"podc local-cluster: serving {cluster.url} ({args.mode} mode); kubeconfig written to "
                   f"{args.kubeconfig}\n  export KUBECONFIG={args.kubeconfig}", file=sys.stderr, flush=True)
         else:
-            sys.stdout.write(kubeconfig_text(cluster.url, args.namespace))
+            sys.stdout.write(kubeconfig_text(cluster.url, args.namespace, token=cluster.token))
             sys.stdout.flush()
             print(f"podc local-cluster: serving {cluster.url} ({args.mode} mode); press Ctrl-C to stop",
                   file=sys.stderr, flush=True)

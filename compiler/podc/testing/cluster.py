@@ -19,7 +19,7 @@ from podc.testing.faults import Faults, RequestLog
 from podc.testing.gc import GarbageCollector
 from podc.testing.http_server import ApiHttpServer
 from podc.testing.job_controller import JobController
-from podc.testing.kubeconfig import write_kubeconfig
+from podc.testing.kubeconfig import new_token, write_kubeconfig
 from podc.testing.kubelet import Kubelet
 from podc.testing.outcomes import ScriptRule, parse_outcome
 from podc.testing.scheduler import Scheduler
@@ -78,7 +78,8 @@ class LocalCluster:
         kubeconfig_path: str | None = None,
         namespace: str = "default",
         default_outcome: str | None = None,
-        inherit_env: bool = True,
+        inherit_env: bool = False,
+        pass_env: Iterable[str] = (),
         max_grace_seconds: float = 2.0,
         tick: float = 0.01,
         compat: Mapping[str, Any] | None = None,
@@ -87,6 +88,9 @@ class LocalCluster:
             raise ValueError(f"mode must be 'scripted' or 'process', got {mode!r}")
         self.mode = mode
         self.namespace = namespace
+        # The bearer token every API request must carry (written to the kubeconfig, mode 0600):
+        # a local process or a web page's cross-origin request without it is refused.
+        self.token = new_token()
         # Opt-in behaviours of other implementations (podc.testing.compat); defaults unchanged.
         self.compat = Compat(compat)
         self._nodes = list(nodes) if nodes is not None else [SimNode("emulator-node-1")]
@@ -103,8 +107,11 @@ class LocalCluster:
         self._rules: list[ScriptRule] = []
         from podc.testing.process_runner import ProcessRunner
 
-        self.runner = ProcessRunner(self.store, os.path.join(self._workdir, "volumes"), dict(process_env or {}),
-                                    inherit_env, max_grace_seconds)
+        # Process mode starts commands with a clean environment: only PATH, the variables passed
+        # explicitly (process_env, and pass_env names copied from this process) and the pod's own.
+        passed = {name: os.environ[name] for name in pass_env if name in os.environ}
+        self.runner = ProcessRunner(self.store, os.path.join(self._workdir, "volumes"),
+                                    {**passed, **dict(process_env or {})}, inherit_env, max_grace_seconds)
         default = parse_outcome(default_outcome) if default_outcome else None
         self.kubelet = Kubelet(self.api, self.recorder, mode, self._rules, self.runner, default)
         self.scheduler = Scheduler(self.api, self.recorder)
@@ -129,7 +136,7 @@ class LocalCluster:
             shutil.rmtree(self._workdir, ignore_errors=True)
             raise
         self._server.start()
-        write_kubeconfig(self.kubeconfig_path, self.url, self.namespace)
+        write_kubeconfig(self.kubeconfig_path, self.url, self.namespace, token=self.token)
         self._manager = threading.Thread(target=self._run_controllers, name="podc-emulator-controllers", daemon=True)
         self._manager.start()
         return self

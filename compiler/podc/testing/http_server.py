@@ -1,4 +1,5 @@
-"""The HTTP front end: a ThreadingHTTPServer speaking the Kubernetes REST dialect (JSON only)."""
+"""The HTTP front end: a ThreadingHTTPServer speaking the Kubernetes REST dialect (JSON and YAML
+bodies), for callers holding the cluster's token (:mod:`podc.testing.access`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from podc.testing import discovery
+from podc.testing.access import admit, parse_body, strip_path_token
 from podc.testing.api_errors import ApiError, bad_request
 from podc.testing.faults import RequestRecord
 from podc.testing.routing import Route, is_true, number_param, route
@@ -160,6 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
         started = time.time()
         self._status = 0
         body = self._read_body()  # always, or the next request on this connection is garbage
+        self.path, path_token = strip_path_token(self.path, cluster.token)  # never logged with the token
         r, query = route(self.command, self.path)
         is_watch = r.kind == "resource" and r.verb == "watch"
         self._logged = False
@@ -175,6 +178,8 @@ class _Handler(BaseHTTPRequestHandler):
             ))
         self._record = record
         try:
+            admit(self.command, self.command == "GET" and r.kind in ("health", "version"), self.headers,
+                  cluster.token, bool(body), path_token)
             delay = cluster.faults.delay_for(r.verb, r.resource)
             if delay:
                 time.sleep(delay)
@@ -273,17 +278,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send_json(code, out, headers)
 
     def _parse_body(self, raw: bytes) -> Any:
-        if not raw:
-            return None
-        ctype = (self.headers.get("Content-Type") or "").lower()
-        if "protobuf" in ctype or "cbor" in ctype:
-            raise ApiError(415, "UnsupportedMediaType",
-                           f'the body of the request was in an unknown format - accepted media types include: '
-                           f'application/json, application/yaml (the podc emulator speaks JSON only, not {ctype})')
-        try:
-            return json.loads(raw)
-        except ValueError as e:
-            raise bad_request(f"the request body is not valid JSON: {e}") from None
+        return parse_body(raw, self.headers) if raw else None
 
     # ---- streaming (used by podc.testing.streaming) ---------------------------------------------
     def start_stream(self, content_type: str = "application/json") -> None:

@@ -1,7 +1,8 @@
 """Process mode: run a container's ``command`` + ``args`` as a local subprocess.
 
-* env = the parent environment (unless ``inherit_env=False``; PATH is always passed) +
-  ``LocalCluster(process_env=...)`` + the container's env/envFrom resolved from the store
+* env = PATH + ``LocalCluster(process_env=..., pass_env=[names])`` + the container's env/envFrom
+  resolved from the store; the parent's environment (its credentials too) only with
+  ``inherit_env=True``
   (Secrets base64-decoded, ConfigMaps, fieldRef, resourceFieldRef);
 * ``$(VAR)`` in command/args is expanded from the container env, as Kubernetes does;
 * volumes become temporary directories (secret/configMap ones populated with their files); the

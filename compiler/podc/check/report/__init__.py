@@ -10,7 +10,7 @@ __all__ = ["FORMATS", "render", "relative_path", "repo_root"]
 FORMATS = ("text", "json", "sarif", "junit")
 
 
-def render(fmt: str, result, *, color: bool = False, base: str | None = None) -> str:
+def render(fmt: str, result, *, color: bool = False, base: str | None = None, show_suppressed: bool = False) -> str:
     if fmt == "json":
         from podc.check.report.json import render as r
     elif fmt == "sarif":
@@ -20,5 +20,5 @@ def render(fmt: str, result, *, color: bool = False, base: str | None = None) ->
         from podc.check.report.junit import render as r
     else:
         from podc.check.report.text import render as r
-        return r(result, color=color, base=base)
+        return r(result, color=color, base=base, show_suppressed=show_suppressed)
     return r(result, base=base)

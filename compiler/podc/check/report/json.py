@@ -5,7 +5,9 @@
                  "failed", "kubernetesVersion", "pss"},
      "documents": [{"file", "index", "kind", "name", ["target"],
                     "violations": [{"policy", "rule", "severity", "message", "path",
-                                    "source": {"file", "line", "column"}, ["hint"]}]}],
+                                    "source": {"file", "line", "column"}, ["hint"]}],
+                    "suppressed": [{...a violation..., "exception": {"policy", "rule", "reason",
+                                    ["expires"], ["targets"], ["layer"], "source"}}]}],
      "notices": [{"code", "severity", "message", "source": {...}, ["hint"]}]}
 
 Paths are relative to the current directory when inside it.
@@ -24,6 +26,26 @@ def _source(pos, base):
     return {"file": relative_path(pos.file, base), "line": pos.line, "column": pos.col}
 
 
+def _violation(v, base) -> dict:
+    item = {"policy": v.policy, "rule": v.rule, "severity": v.severity, "message": v.message,
+            "path": v.path, "source": _source(v.pos, base)}
+    if v.hint:
+        item["hint"] = v.hint
+    return item
+
+
+def _exception(e, base) -> dict:
+    item: dict = {"policy": e.policy, "rule": e.rule, "reason": e.reason}
+    if e.expires is not None:
+        item["expires"] = e.expires.isoformat()
+    if e.targets is not None:
+        item["targets"] = list(e.targets)
+    if e.layer is not None:
+        item["layer"] = e.layer
+    item["source"] = _source(e.pos, base)
+    return item
+
+
 def to_data(result, base: str | None = None) -> dict:
     counts = result.counts()
     docs = []
@@ -31,14 +53,9 @@ def to_data(result, base: str | None = None) -> dict:
         entry: dict = {"file": relative_path(d.file, base), "index": d.index, "kind": d.kind, "name": d.name}
         if d.target is not None:
             entry["target"] = d.target
-        vs = []
-        for v in d.violations:
-            item = {"policy": v.policy, "rule": v.rule, "severity": v.severity, "message": v.message,
-                    "path": v.path, "source": _source(v.pos, base)}
-            if v.hint:
-                item["hint"] = v.hint
-            vs.append(item)
-        entry["violations"] = vs
+        entry["violations"] = [_violation(v, base) for v in d.violations]
+        entry["suppressed"] = [dict(_violation(s.violation, base), exception=_exception(s.exception, base))
+                               for s in d.suppressed]
         docs.append(entry)
     notices = []
     for n in result.notices:

@@ -1,5 +1,7 @@
 """SARIF 2.1.0 for GitHub code scanning: rules in ``tool.driver.rules``; each result located at
-the source line (URI relative to the repository root, ``%SRCROOT%``)."""
+the source line (URI relative to the repository root, ``%SRCROOT%``). A violation an exception
+accepted is a result too, with a ``suppressions`` entry (status accepted, the exception's reason
+as justification, its location), so code scanning shows it as dismissed, never forgets it."""
 
 from __future__ import annotations
 
@@ -55,16 +57,13 @@ def to_data(result, root: str) -> dict:
     results: list[dict] = []
     for doc in result.documents:
         for v in doc.violations:
-            rid = f"{v.policy}/{v.rule}"
-            subject = f"target {doc.target}" if doc.target is not None else f"{doc.kind}/{doc.name}"
-            res: dict = {"ruleId": rid, "level": _LEVEL.get(v.severity, "error"),
-                         "message": {"text": f"{v.message} ({subject})"},
-                         "locations": [_location(v.pos, root, v.path or "/")]}
-            if rid in rule_index:
-                res["ruleIndex"] = rule_index[rid]
-            if v.related:
-                res["relatedLocations"] = [
-                    {"id": i, **_location(p, root), "message": {"text": m}} for i, (p, m) in enumerate(v.related)]
+            results.append(_result(doc, v, rule_index, root))
+        for s in doc.suppressed:
+            res = _result(doc, s.violation, rule_index, root)
+            e = s.exception
+            justification = e.reason + (f" (expires {e.expires.isoformat()})" if e.expires is not None else "")
+            res["suppressions"] = [{"kind": "external", "status": "accepted", "justification": justification,
+                                    "location": _location(e.pos, root)}]
             results.append(res)
     notifications = [{"level": _LEVEL.get(n.severity, "note"), "message": {"text": n.message},
                       "descriptor": {"id": n.code}, "locations": [_location(n.pos, root)]}
@@ -77,6 +76,20 @@ def to_data(result, root: str) -> dict:
         "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def _result(doc, v, rule_index: dict[str, int], root: str) -> dict:
+    rid = f"{v.policy}/{v.rule}"
+    subject = f"target {doc.target}" if doc.target is not None else f"{doc.kind}/{doc.name}"
+    res: dict = {"ruleId": rid, "level": _LEVEL.get(v.severity, "error"),
+                 "message": {"text": f"{v.message} ({subject})"},
+                 "locations": [_location(v.pos, root, v.path or "/")]}
+    if rid in rule_index:
+        res["ruleIndex"] = rule_index[rid]
+    if v.related:
+        res["relatedLocations"] = [
+            {"id": i, **_location(p, root), "message": {"text": m}} for i, (p, m) in enumerate(v.related)]
+    return res
 
 
 def _file_uri(root: str) -> str:

@@ -21,7 +21,7 @@ def _subject(doc) -> str:
     return f"{doc.kind}/{doc.name or '?'}" + (f" (document {doc.index + 1})" if doc.index else "")
 
 
-def render(result, color: bool = False, base: str | None = None) -> str:
+def render(result, color: bool = False, base: str | None = None, show_suppressed: bool = False) -> str:
     by_file: dict[str, list] = defaultdict(list)
     for doc in result.documents:
         for v in doc.violations:
@@ -39,6 +39,16 @@ def render(result, color: bool = False, base: str | None = None) -> str:
             if v.hint:
                 lines.append(f"           hint: {v.hint}")
         lines.append("")
+    if show_suppressed and result.suppressed_violations():
+        lines.append(_paint("suppressed by exceptions", "1", color))
+        for doc, s in sorted(result.suppressed_violations(), key=lambda x: x[1].violation.sort_key()):
+            v, e = s.violation, s.exception
+            lines.append(f"  {relative_path(v.pos.file, base)}:{v.pos.line}:{v.pos.col}  {v.severity}  "
+                         f"{v.policy}/{v.rule}  {v.message}  [{_subject(doc)} {v.path or '/'}]")
+            expiry = f", expires {e.expires.isoformat()}" if e.expires is not None else ""
+            lines.append(f"           exception at {relative_path(e.pos.file, base)}:{e.pos.line}:{e.pos.col}{expiry}: "
+                         f"{e.reason}")
+        lines.append("")
     for n in result.notices:
         where = f"{relative_path(n.pos.file, base)}:{n.pos.line}:{n.pos.col}" if n.pos.file else "-"
         lines.append(f"{where}: {_paint(n.severity, _COLOURS.get(n.severity, '0'), color)}: {n.message}")
@@ -51,7 +61,8 @@ def render(result, color: bool = False, base: str | None = None) -> str:
     docs = len(result.documents)
     summary = (", ".join(parts) or "no violations") + f" in {docs} document{'s' if docs != 1 else ''}"
     if result.suppressed:
-        summary += f" ({result.suppressed} suppressed by exceptions)"
+        summary += (f" ({result.suppressed} suppressed by exceptions"
+                    + ("" if show_suppressed else "; --show-suppressed lists them") + ")")
     verdict = "FAILED" if result.failed else "passed"
     lines.append(f"{summary}: {_paint(verdict, '1;31' if result.failed else '1;32', color)}"
                  f" (--fail-on {result.fail_on})")

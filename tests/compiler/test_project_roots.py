@@ -1,0 +1,83 @@
+"""The project stays inside its root (issue 9 §6) and a foreign file's content is never echoed (§5)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import podc
+from podc.errors import PodcError
+
+LAYER = "image: registry.corp/etl:1.2.3\ncommand: [run]\n"
+
+
+def _project(root: Path, targets: str, extra: str = "") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "podc.yaml").write_text("targets:\n" + targets + extra)
+    return root
+
+
+def _codes(root: Path) -> list[tuple[str, str]]:
+    with pytest.raises(PodcError) as info:
+        podc.compile_project(root)
+    return [(d.code, d.message) for d in info.value.diagnostics]
+
+
+@pytest.mark.parametrize("ref", ["../shared/base.yaml", "ABS"])
+def test_file_paths_leaving_the_project_are_refused(tmp_path, ref):
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "base.yaml").write_text(LAYER)
+    ref = str(tmp_path / "shared" / "base.yaml") if ref == "ABS" else ref
+    root = _project(tmp_path / "proj", f"  etl: {{file: '{ref}'}}\n")
+    (code, message), = _codes(root)
+    assert code == "project.outside-root" and "outside the project folder" in message
+
+
+def test_layers_and_extends_leaving_the_project_are_refused(tmp_path):
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "base.yaml").write_text(LAYER)
+    root = _project(tmp_path / "proj", "  etl: {layers: [team]}\n", "layers:\n  team: layers/team.yaml\n")
+    (root / "layers").mkdir()
+    (root / "layers" / "team.yaml").write_text("extends: ../../shared/base.yaml\nlabels: {team: data}\n")
+    assert [c for c, _ in _codes(root)] == ["project.outside-root"]
+
+
+def test_a_symlink_pointing_out_is_outside(tmp_path):
+    (tmp_path / "secret").mkdir()
+    (tmp_path / "secret" / "creds.yaml").write_text(LAYER)
+    root = _project(tmp_path / "proj", "  etl: {file: link/creds.yaml}\n")
+    os.symlink(tmp_path / "secret", root / "link")
+    assert [c for c, _ in _codes(root)] == ["project.outside-root"]
+
+
+def test_named_allowed_roots_are_admitted(tmp_path):
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "base.yaml").write_text(LAYER)
+    root = _project(tmp_path / "proj", "  etl: {file: ../shared/base.yaml}\n", "allowedRoots:\n  shared: ../shared\n")
+    result = podc.compile_project(root)
+    assert result.jobs[0].manifest["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.corp/etl:1.2.3"
+
+
+def test_an_allowed_root_must_be_a_folder(tmp_path):
+    root = _project(tmp_path / "proj", "  etl: {file: a.yaml}\n", "allowedRoots:\n  shared: ../nope\n")
+    (root / "a.yaml").write_text(LAYER)
+    assert [c for c, _ in _codes(root)] == ["project.allowed-root"]
+
+
+def test_a_credentials_file_is_not_printed_as_unknown_fields(tmp_path):
+    root = _project(tmp_path / "proj", "  etl: {file: netrc}\n")
+    (root / "netrc").write_text("machine: api.corp\nlogin: bob\npassword: hunter2-hunter2\n"
+                                "AKIAIOSFODNN7EXAMPLE: wJalrXUtnFEMI\n")
+    diags = _codes(root)
+    assert [c for c, _ in diags] == ["layer.not-a-layer"]
+    text = repr(diags)
+    for secret in ("hunter2", "AKIAIOSFODNN7EXAMPLE", "login", "wJalrXUtnFEMI"):
+        assert secret not in text
+
+
+def test_a_layer_with_typos_still_gets_did_you_mean(tmp_path):
+    root = _project(tmp_path / "proj", "  etl: {file: a.yaml}\n")
+    (root / "a.yaml").write_text("imagee: x\n")
+    assert [c for c, _ in _codes(root)] == ["layer.unknown-field"]
