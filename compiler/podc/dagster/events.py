@@ -9,10 +9,12 @@ event has every env value replaced by ``<redacted>``.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-__all__ = ["ExplainRow", "explain_rows", "explain_markdown", "redacted_manifest", "layer_of"]
+__all__ = ["ExplainRow", "explain_rows", "explain_markdown", "redacted_manifest", "layer_of",
+           "main_container", "env_reference_warnings"]
 
 _POD = "/spec/template/spec"
 _MAIN = f"{_POD}/containers/0"
@@ -71,6 +73,36 @@ def _main_container_index(manifest: Mapping[str, Any]) -> int:
         if c.get("name") == "main":
             return i
     return 0
+
+
+def main_container(manifest: Mapping[str, Any]) -> Mapping[str, Any]:
+    containers = (((manifest.get("spec") or {}).get("template") or {}).get("spec") or {}).get(
+        "containers") or [{}]
+    return containers[_main_container_index(manifest)] if containers else {}
+
+
+_REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.\-]*)\)")
+
+
+def env_reference_warnings(manifest: Mapping[str, Any]) -> list[str]:
+    """``$(VAR)`` in an env value resolves only to a variable defined *earlier* in the list;
+    Kubernetes leaves any other reference as literal text. Warn for references to variables
+    defined later (an order problem: e.g. a dict-valued tag whose keys Dagster sorted)."""
+    env = main_container(manifest).get("env") or []
+    position = {e.get("name"): i for i, e in enumerate(env)}
+    out = []
+    for i, entry in enumerate(env):
+        value = entry.get("value")
+        if not isinstance(value, str) or "$(" not in value:
+            continue
+        for match in _REF.finditer(value):
+            name = match.group(1)
+            if name and position.get(name, -1) > i:
+                out.append(f"env {entry.get('name')} refers to $({name}), which is defined after it: "
+                           f"Kubernetes leaves the text $({name}) as it is. Define {name} first "
+                           "(a podc/config tag given as a dict reaches podc with its keys sorted: "
+                           "write env as a list [{name: …, value: …}] or the tag as YAML text)")
+    return out
 
 
 def explain_rows(compiled: Any) -> list[ExplainRow]:

@@ -222,8 +222,9 @@ def code_location_levels(container_context: Mapping[str, Any] | None, name: str,
                          source: str = "code-location:container_context",
                          environ: Mapping[str, str] | None = None,
                          diags: Diagnostics | None = None) -> list[K8sLevel]:
-    """``K8sContainerContext.create_from_config``: the shared ``env_vars`` first, then ``k8s``
-    (``server_k8s_config`` and ``server_replica_count`` are for code servers: not read)."""
+    """``K8sContainerContext.create_from_config``: the shared ``env_vars``, then ``k8s`` merged
+    onto them (``server_k8s_config`` and ``server_replica_count`` are for code servers: not
+    read). One level (empty list when the container context has no Kubernetes settings)."""
     own = diags is None
     diags = Diagnostics() if own else diags
     cc = container_context or {}
@@ -241,6 +242,9 @@ def code_location_levels(container_context: Mapping[str, Any] | None, name: str,
                 environ=environ, diags=diags))
     if own:
         diags.raise_if_errors()
+    if len(levels) == 2:
+        shared, k8s_level = levels
+        levels = [K8sLevel(name, merge(shared.config, k8s_level.config, diags), k8s_level.namespace)]
     return levels
 
 
@@ -263,14 +267,18 @@ def run_launcher_level(cfg: Mapping[str, Any] | None, name: str = "instance:run_
 # ---------------------------------------------------------------------------------------------
 # levels -> layers
 
-def _delta(own: MapNode, merged: MapNode, shallow: bool) -> MapNode:
+def _delta(own: MapNode, merged: MapNode, shallow: bool, before: MapNode | None = None) -> MapNode:
     """What a level contributes, read from the merged state: its own keys; under a mapping, its
     own keys again; a list is the merged list (podc would replace what dagster-k8s appends);
-    SHALLOW marks the level's top-level keys ``replace``."""
+    SHALLOW marks the level's top-level keys ``replace`` — except the pod's ``containers``, where
+    podc's step container lives: the sidecars lower levels added and this one does not name
+    are deleted instead."""
     items: dict[str, Node] = {}
     for key, value in own.items.items():
         now = merged.items.get(key, value)
-        if shallow:
+        if shallow and key == "containers" and isinstance(now, SeqNode):
+            items[key] = _drop_sidecars(now, before.items.get(key) if before is not None else None)
+        elif shallow:
             if isinstance(now, (MapNode, SeqNode)):
                 now = _with_directive(now, "replace")
             items[key] = now
@@ -279,6 +287,16 @@ def _delta(own: MapNode, merged: MapNode, shallow: bool) -> MapNode:
         else:
             items[key] = now
     return MapNode(items, own.origin, own.key_pos)
+
+
+def _drop_sidecars(now: SeqNode, earlier: Node | None) -> SeqNode:
+    def name(item: Node) -> Any:
+        return getattr(item.items.get("name"), "value", None) if isinstance(item, MapNode) else None
+
+    keep = {name(i) for i in now.items}
+    gone = [MapNode({"name": ScalarNode(name(i), now.origin)}, now.origin, directive="delete")
+            for i in getattr(earlier, "items", ()) if name(i) not in keep]
+    return SeqNode([*now.items, *gone], now.origin)
 
 
 def _with_directive(node: MapNode | SeqNode, directive: str) -> MapNode | SeqNode:
@@ -302,7 +320,7 @@ def translate_levels(levels: Sequence[K8sLevel], *, main_container: str = MAIN_C
     for level in levels:
         after = merge(state, level.config, diags)
         shallow = level.config.merge_behavior == "SHALLOW"
-        deltas.append((level, {name: _delta(node, after.sections[name], shallow)
+        deltas.append((level, {name: _delta(node, after.sections[name], shallow, state.section(name))
                                for name, node in level.config.sections.items()}))
         state = after
         namespace = level.namespace or namespace
