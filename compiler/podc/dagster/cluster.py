@@ -119,21 +119,26 @@ def open_runtime(access: ClusterAccess, run_id: str, namespace: str | None) -> A
         join_run_threads(run_id, timeout=5.0)
         if not isinstance(exc, Exception):
             raise
-        reason, permanent = describe_cluster_error(_cause(exc, runtime), _server(transport))
+        cause = (_probe(access) or exc) if isinstance(exc, TimeoutError) else exc
+        reason, permanent = describe_cluster_error(cause, _server(transport))
         if isinstance(exc, TimeoutError):
             reason += f" (gave up after {access.cluster_timeout:g} s: executor cluster_timeout)"
         raise ClusterUnavailable(reason, permanent) from exc
     return runtime
 
 
-def _cause(exc: BaseException, runtime: Any) -> BaseException:
-    """A start() timeout says "could not list"; the watch's last error says why."""
-    if isinstance(exc, TimeoutError):
-        for watch in (getattr(runtime, "_job_watch", None), getattr(runtime, "_pod_watch", None)):
-            last = getattr(watch, "last_error", None)
-            if last is not None:
-                return last
-    return exc
+def _probe(access: ClusterAccess) -> BaseException | None:
+    """Why the API server did not answer: one GET /version without retries (a start() timeout
+    only says that listing did not finish; the watch may still be inside its retries)."""
+    from podc.runtime.cluster import connect
+    from podc.runtime.retry import NoRetry
+
+    try:
+        connect(kubeconfig=access.kubeconfig_file, context=access.context, in_cluster=access.in_cluster,
+                retry=NoRetry(), timeout=(2.0, 2.0)).request("GET", "/version")
+    except Exception as exc:  # noqa: BLE001 - what we want to describe
+        return exc
+    return None
 
 
 def join_run_threads(run_id: str, timeout: float) -> list[str]:

@@ -112,7 +112,7 @@ def _env_var(text: Any, layer: str, path: str, environ: Mapping[str, str],
     return MapNode({"name": ScalarNode(key, origin), "value": ScalarNode(value, origin)}, origin)
 
 
-def _flat_sections(cfg: Mapping[str, Any], layer: str, source: str, environ: Mapping[str, str],
+def _flat_sections(cfg: Mapping[str, Any], layer: str, source: str, environ: Mapping[str, str] | None,
                    diags: Diagnostics) -> dict[str, dict[str, Node]]:
     """``K8sContainerContext._get_base_user_defined_k8s_config``: flat keys → sections."""
     container: dict[str, Node] = {}
@@ -163,7 +163,9 @@ def _flat_sections(cfg: Mapping[str, Any], layer: str, source: str, environ: Map
         container["envFrom"] = SeqNode(env_from, Origin(layer, Pos(f"{source}.env_from")))
     env: list[Node] = []
     for i, text in enumerate(seq("env_vars")):
-        node = _env_var(text, layer, f"{source}.env_vars[{i}]", environ, diags)
+        if environ is None and isinstance(text, str) and "=" not in text:
+            continue  # NAME alone, read where the run worker runs (podc migrate keeps it there)
+        node = _env_var(text, layer, f"{source}.env_vars[{i}]", environ or {}, diags)
         if node is not None:
             env.append(node)
     extra_env = read("env", "list[V1EnvVar]")
@@ -184,10 +186,14 @@ def _flat_sections(cfg: Mapping[str, Any], layer: str, source: str, environ: Map
 def container_context_level(cfg: Mapping[str, Any] | None, name: str, source: str | None = None, *,
                             raw_key: str = "run_k8s_config", namespace_key: str = "namespace",
                             image_key: str | None = None, allowed: Sequence[str] = (),
-                            environ: Mapping[str, str] | None = None,
+                            environ: Mapping[str, str] | None = None, read_worker_env: bool = True,
                             diags: Diagnostics | None = None) -> K8sLevel:
     """The flat keys of ``cfg`` merged with ``cfg[raw_key]`` (with its merge behaviour), like
     ``K8sContainerContext(...flat keys..., run_k8s_config=cfg[raw_key])``.
+
+    ``env_vars`` entries written ``NAME`` take NAME's value in ``environ`` (default: this
+    process's environment, as dagster-k8s does in the run worker); with ``read_worker_env=False``
+    they are left out (for tools that do not run in the run worker).
 
     Keys of ``cfg`` that are neither flat keys, ``raw_key``, ``namespace_key``, ``image_key`` nor
     in ``allowed`` (handled by the caller) are errors: nothing is dropped silently.
@@ -203,7 +209,7 @@ def container_context_level(cfg: Mapping[str, Any] | None, name: str, source: st
             guess = did_you_mean(str(key), known)
             diags.add(_CODE, f"`{key}` is not a key podc knows here", Pos(f"{source}.{key}"),
                       hint=f"did you mean `{guess}`?" if guess else "keys: " + ", ".join(sorted(known)))
-    flat = _flat_sections(cfg, name, source, environ, diags)
+    flat = _flat_sections(cfg, name, source, environ if read_worker_env else None, diags)
     base = K8sConfig({k: MapNode(v, Origin(name, Pos(f"{source}")), {}) for k, v in flat.items() if v})
     raw = parse_user_config(cfg.get(raw_key), layer=name, source=f"{source}.{raw_key}", diags=diags)
     config = merge(base, raw, diags)

@@ -32,6 +32,7 @@ __all__ = [
     "parse_layers_tag",
     "parse_config_tag",
     "layers_from_tags",
+    "dagster_k8s_tag_level",
 ]
 
 TAG_LAYERS = "podc/layers"
@@ -138,21 +139,23 @@ def _parse_config_tag(value: Any, step_key: str) -> tuple[dict[str, Any], Any]:
     return data, node
 
 
-def _k8s_level(tags: Mapping[str, Any], step_key: str) -> Any:
+def dagster_k8s_tag_level(tags: Mapping[str, Any], step_key: str, *, name: str | None = None,
+                          source: str | None = None) -> Any:
     """``get_user_defined_k8s_config``: the config tag, its ``container_config.resources``
-    replaced by the legacy ``dagster-k8s/resource_requirements`` tag when both are set."""
+    replaced by the legacy ``dagster-k8s/resource_requirements`` tag when both are set.
+    Returns a :class:`podc.dagster.k8s_config.K8sLevel`; raises :class:`PodcError`."""
     from podc.dagster.k8s_config import K8sLevel
     from podc.dagster.k8s_model import K8sConfig, parse_user_config, read_value
     from podc.errors import Diagnostics
     from podc.tree import MapNode
 
     diags = Diagnostics()
-    name = f"tag:{TAG_DAGSTER_K8S}"
-    config = parse_user_config(tags.get(TAG_DAGSTER_K8S), layer=name,
-                               source=f"<op tag {TAG_DAGSTER_K8S} on {step_key}>", diags=diags)
+    name = name or f"tag:{TAG_DAGSTER_K8S}"
+    where = (lambda tag: f"{source}.{tag}") if source else (lambda tag: f"<op tag {tag} on {step_key}>")
+    config = parse_user_config(tags.get(TAG_DAGSTER_K8S), layer=name, source=where(TAG_DAGSTER_K8S),
+                               diags=diags)
     if TAG_DAGSTER_K8S_RESOURCES in tags:
         value = tags[TAG_DAGSTER_K8S_RESOURCES]
-        source = f"<op tag {TAG_DAGSTER_K8S_RESOURCES} on {step_key}>"
         if isinstance(value, str):
             try:
                 value = json.loads(value)
@@ -160,7 +163,7 @@ def _k8s_level(tags: Mapping[str, Any], step_key: str) -> Any:
                 raise _tag_error(TAG_DAGSTER_K8S_RESOURCES, step_key,
                                  f"invalid JSON: {exc.msg} at char {exc.pos}",
                                  'e.g. {"limits": {"memory": "1Gi"}}') from None
-        node = read_value(value, "V1ResourceRequirements", name, source, diags)
+        node = read_value(value, "V1ResourceRequirements", name, where(TAG_DAGSTER_K8S_RESOURCES), diags)
         if isinstance(node, MapNode):
             container = config.section("container_config")
             items = dict(container.items) if container is not None else {}
@@ -178,7 +181,7 @@ def layers_from_tags(tags: Mapping[str, Any], step_key: str) -> TagLayers:
     if TAG_LAYERS in tags:
         result.named = parse_layers_tag(tags[TAG_LAYERS], step_key)
     if TAG_DAGSTER_K8S in tags or TAG_DAGSTER_K8S_RESOURCES in tags:
-        result.k8s_level = _k8s_level(tags, step_key)
+        result.k8s_level = dagster_k8s_tag_level(tags, step_key)
     if TAG_CONFIG in tags:
         result.inline, result.inline_node = _parse_config_tag(tags[TAG_CONFIG], step_key)
         value = tags[TAG_CONFIG]
