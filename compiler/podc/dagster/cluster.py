@@ -69,10 +69,11 @@ def describe_cluster_error(exc: BaseException, server: str | None = None) -> tup
         if exc.status == 403:
             return (f"the Kubernetes API server{where} refused access (403 Forbidden): "
                     f"{exc.message or text}"), True
-        if exc.status == 0 and any(w in text.lower() for w in _TLS_WORDS):
-            return f"TLS to the Kubernetes API server{where} failed: {_short(text)}", True
         if exc.status == 0:
-            return f"cannot reach the Kubernetes API server{where}: {_short(text)}", False
+            detail = exc.message or text
+            if any(w in detail.lower() for w in _TLS_WORDS):
+                return f"TLS to the Kubernetes API server{where} failed: {_short(detail)}", True
+            return f"cannot reach the Kubernetes API server{where}: {_short(detail)}", False
         return f"the Kubernetes API server{where} answered {text}", exc.status < 500
     lowered = text.lower()
     if any(w in lowered for w in _TLS_WORDS):

@@ -48,11 +48,17 @@ def layer_of(compiled: Any, pointer: str) -> str | None:
     return hit.layer if hit is not None else None
 
 
-def _row(compiled: Any, field: str, pointer: str, value: Any) -> ExplainRow:
+def _row(compiled: Any, field: str, pointer: str, value: Any, item: str | None = None) -> ExplainRow:
+    """``item``: the pointer of the list item holding the value — an item replaced whole
+    (a dagster-k8s redefinition) records what it replaced there, not on its leaves."""
     hit = _origin(compiled.provenance, pointer)
     if hit is None:
         return ExplainRow(field, _text(value), "?", "")
-    overrides = tuple(layer for layer, _pos in getattr(hit, "overridden", ()) or ())
+    history = getattr(hit, "overridden", ()) or ()
+    if not history and item is not None:
+        holder = compiled.provenance.get(item)
+        history = getattr(holder, "overridden", ()) or ()
+    overrides = tuple(layer for layer, _pos in history)
     return ExplainRow(field, _text(value), hit.layer, str(hit.pos), overrides)
 
 
@@ -116,7 +122,7 @@ def explain_rows(compiled: Any) -> list[ExplainRow]:
     main = containers[ci] if ci < len(containers) else {}
     cpath = f"{_POD}/containers/{ci}"
     rows: list[ExplainRow] = []
-    for key in ("image", "imagePullPolicy", "command"):
+    for key in ("image", "imagePullPolicy", "command", "args"):
         if key in main:
             rows.append(_row(compiled, key, f"{cpath}/{key}", main[key]))
     for kind in ("limits", "requests"):
@@ -136,7 +142,8 @@ def explain_rows(compiled: Any) -> list[ExplainRow]:
     for i, env in enumerate(main.get("env") or []):
         shown = "<from " + next(iter(env["valueFrom"])) + ">" if env.get("valueFrom") else "<redacted>"
         member = "valueFrom" if env.get("valueFrom") else "value"
-        rows.append(_row(compiled, f"env.{env.get('name')}", f"{cpath}/env/{i}/{member}", shown))
+        rows.append(_row(compiled, f"env.{env.get('name')}", f"{cpath}/env/{i}/{member}", shown,
+                         f"{cpath}/env/{i}"))
     for i, vol in enumerate(pod.get("volumes") or []):
         rows.append(_row(compiled, f"volumes.{vol.get('name')}", f"{_POD}/volumes/{i}",
                          next((k for k in vol if k != "name"), "")))
