@@ -213,8 +213,21 @@ def _k8s_levels(info: StepInfo, settings: ExecutorSettings, tags: TagLayers, env
     if info.launcher_config is not None:
         launcher = run_launcher_level(info.launcher_config, LAYER_LAUNCHER, environ=environ, diags=diags)
         levels.append(launcher)
-    levels.extend(code_location_levels(info.container_context, LAYER_CODE_LOCATION, environ=environ,
-                                       diags=diags))
+    location = code_location_levels(info.container_context, LAYER_CODE_LOCATION, environ=environ,
+                                    diags=diags)
+    launcher_cfg = info.launcher_config or {}
+    if location and (launcher_cfg.get("only_allow_user_defined_k8s_config_fields") is not None
+                     or launcher_cfg.get("only_allow_user_defined_env_vars") is not None):
+        from podc.dagster.k8s_allowlist import apply_allowlists
+
+        warnings = Diagnostics()
+        location = [apply_allowlists(level, launcher_cfg.get("only_allow_user_defined_k8s_config_fields"),
+                                     launcher_cfg.get("only_allow_user_defined_env_vars"), warnings)
+                    for level in location]
+        diags.extend(w for w in warnings.items if w.severity == "error")
+        location = [K8sLevel(lv.name, lv.config, lv.namespace, lv.image,
+                             tuple(w for w in warnings.items if w.severity != "error")) for lv in location]
+    levels.extend(location)
     levels.append(executor if executor is not None else container_context_level(
         settings.k8s, LAYER_EXECUTOR, raw_key="step_k8s_config", environ=environ, diags=diags))
     if tags.k8s_level is not None:
