@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...], str | None, str]] = {
     "check": ("podc.cli.check", ("main",), None, "check manifests or a project against schemas and policies"),
     "submit": ("podc.cli.submit", ("main", "run_submit"), "runtime", "submit compiled Jobs to a cluster"),
     "local-cluster": ("podc.testing.cli", ("main",), "runtime", "run the local Kubernetes API emulator"),
+    "migrate": ("podc.cli.migrate", ("main",), "runtime", "turn a dagster-k8s run config into podc layers"),
 }
 # Modules of optional dependencies: a missing one means "install the extra", not a bug.
 _OPTIONAL_DEPS = ("kubernetes", "dagster", "urllib3", "celpy", "cel")
