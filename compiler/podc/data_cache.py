@@ -14,12 +14,19 @@ Folder: ``$PODC_CACHE_DIR``, else ``$XDG_CACHE_HOME/podc``, else ``~/.cache/podc
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable
+
+try:  # the interpreter's built-in SHA-256: importing hashlib loads OpenSSL (~3 ms of a short run)
+    from _sha256 import sha256  # type: ignore[import-not-found]  (Python 3.11)
+except ImportError:
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found,no-redef]  (Python 3.12+)
+    except ImportError:
+        from hashlib import sha256  # type: ignore[assignment]
 
 __all__ = ["cached", "cache_dir", "file_digest"]
 
@@ -38,7 +45,7 @@ def cache_dir() -> Path | None:
 def file_digest(path: Path | str) -> bytes:
     """SHA-256 of a file's bytes."""
     with open(path, "rb") as fh:
-        return hashlib.sha256(fh.read()).digest()
+        return sha256(fh.read()).digest()
 
 
 def cached(kind: str, depends_on: Iterable[bytes | str], build: Callable[[], Any]) -> Any:
@@ -49,7 +56,7 @@ def cached(kind: str, depends_on: Iterable[bytes | str], build: Callable[[], Any
     """
     from podc._version import __version__
 
-    key = hashlib.sha256()
+    key = sha256()
     for part in (kind, __version__, sys.implementation.cache_tag or "", *depends_on):
         data = part.encode() if isinstance(part, str) else part
         key.update(len(data).to_bytes(8, "little") + data)
@@ -75,7 +82,7 @@ def _read(path: Path) -> Any:
     except OSError:
         return _MISSING
     head = len(_MAGIC) + 32
-    if not blob.startswith(_MAGIC) or hashlib.sha256(blob[head:]).digest() != blob[len(_MAGIC):head]:
+    if not blob.startswith(_MAGIC) or sha256(blob[head:]).digest() != blob[len(_MAGIC):head]:
         return _MISSING  # not ours, truncated or damaged: rebuild (and overwrite)
     try:
         return marshal.loads(blob[head:])
@@ -93,7 +100,7 @@ def _write(path: Path, value: Any) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as fh:
-            fh.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
+            fh.write(_MAGIC + sha256(payload).digest() + payload)
         os.replace(tmp, path)
     except OSError:  # read-only, full or missing folder: run without the cache
         try:

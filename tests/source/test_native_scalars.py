@@ -48,3 +48,12 @@ def test_common_scalars():
 @given(st.text(alphabet="tTfFnN~0123456789-+_.xobeE:lsruaGmMiKZ ", min_size=1, max_size=8))
 def test_generated_scalars(text):
     same(text)
+
+
+def test_unusual_characters_are_exactly_those_outside_the_accepted_ranges():
+    import re
+
+    accepted = re.compile("[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+    text = "".join(map(chr, range(0x110000)))
+    unusual = {m.start() for m in fastyaml._UNUSUAL.finditer(text)}
+    assert unusual == {m.start() for m in re.finditer(f"(?!{accepted.pattern}).", text, re.S)}

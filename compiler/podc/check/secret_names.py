@@ -18,7 +18,7 @@ shell's working directory). All the word lists are rule parameters (``literal-se
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Mapping
 
@@ -43,9 +43,18 @@ class SecretNames:
     substrings: tuple[str, ...]
     ignore_suffixes: tuple[tuple[str, ...], ...]  # word sequences a name may end with
     allow_names: frozenset[str]
+    # name -> match: the same env var names recur in every Job of a project
+    _memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def match(self, name: str) -> str | None:
         """What makes ``name`` look secret (``PASSWORD``, ``ACCESS_KEY``…), or None."""
+        memo = self._memo
+        if name in memo:
+            return memo[name]
+        found = memo[name] = self._match(name)
+        return found
+
+    def _match(self, name: str) -> str | None:
         words = split_words(name)
         if not words or "_".join(words) in self.allow_names:
             return None
