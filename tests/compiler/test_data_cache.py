@@ -1,4 +1,4 @@
-"""podc.data_cache: never changes a value, rebuilds on a changed input or a damaged entry, and
+"""podc._data_cache: never changes a value, rebuilds on a changed input or a damaged entry, and
 runs without a cache folder (missing, read-only, turned off)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from podc import data_cache
+from podc import _data_cache as data_cache
 
 
 @pytest.fixture

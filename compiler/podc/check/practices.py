@@ -46,11 +46,11 @@ class PracticesConfig:
 
 @lru_cache(maxsize=None)
 def load_pack() -> dict[str, PracticeRule]:
-    from podc.data_cache import cached, file_digest
+    from podc._data_cache import cached, file_digest
     from podc.resources import data_path
 
     path = data_path("policies") / "best-practices" / "pack.yaml"
-    # Parsed once and cached by the file's bytes (:mod:`podc.data_cache`): the pack's YAML needs the
+    # Parsed once and cached by the file's bytes (:mod:`podc._data_cache`): the pack's YAML needs the
     # full loader, whose import and parse were a good part of the policy step's start-up.
     entries = cached("practices-pack", [file_digest(path)], lambda: _parse_pack(path))
     rules: dict[str, PracticeRule] = {}

@@ -243,9 +243,9 @@ def _load() -> _Pack:
 def load_pack(path: Any) -> _Pack:
     """Read and compile a pack file. Raises :class:`PackError` naming the bad entry.
 
-    The parsed YAML is cached by the file's bytes (:mod:`podc.data_cache`): parsing it (and
+    The parsed YAML is cached by the file's bytes (:mod:`podc._data_cache`): parsing it (and
     importing the YAML library) was most of the policy step's start-up."""
-    from podc.data_cache import cached, file_digest
+    from podc._data_cache import cached, file_digest
 
     return compile_pack(cached("pss-pack", [file_digest(path)], lambda: _parse_pack(path)), str(path))
 

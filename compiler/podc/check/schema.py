@@ -83,7 +83,7 @@ class KubeValidator:
     """Validates documents against one Kubernetes version. Get one with :func:`validator_for`.
 
     A valid document never needs the schema itself: the kinds table and each kind's compiled
-    predicate come from :mod:`podc.data_cache` (keyed by the schema file's and the generator's
+    predicate come from :mod:`podc._data_cache` (keyed by the schema file's and the generator's
     bytes); the schema is parsed only to build them or to explain an invalid document."""
 
     def __init__(self, version: str):
@@ -102,7 +102,7 @@ class KubeValidator:
 
     def _cached(self, kind: str, build, *key: str):
         from podc.check import schema_compile
-        from podc.data_cache import cached, file_digest
+        from podc._data_cache import cached, file_digest
 
         if self._depends is None:
             try:

@@ -54,7 +54,7 @@ def _enum_member(v: object, values: tuple) -> bool:
     return False
 
 
-# A predicate as plain data (``marshal``-able, so :mod:`podc.data_cache` can keep it on disk):
+# A predicate as plain data (``marshal``-able, so :mod:`podc._data_cache` can keep it on disk):
 # (code object defining the functions, constants it reads, name of the root function).
 Program = tuple
 
