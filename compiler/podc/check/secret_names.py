@@ -17,6 +17,7 @@ shell's working directory). All the word lists are rule parameters (``literal-se
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -85,7 +86,19 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 def secret_names(params: Mapping[str, Any]) -> SecretNames:
     """The matcher for a rule's merged parameters (cached: called for every document)."""
-    return _build(tuple((k, _strings(params.get(k))) for k in PARAM_NAMES))
+    # Usually the same parameters object for every document: reuse its matcher while the object
+    # still equals the deep copy taken with it (a C-level comparison, unlike re-deriving the key).
+    hit = _by_params.get(id(params))
+    if hit is not None and hit[0] is params and hit[1] == params:
+        return hit[2]
+    names = _build(tuple((k, _strings(params.get(k))) for k in PARAM_NAMES))
+    if len(_by_params) >= 64:
+        _by_params.clear()
+    _by_params[id(params)] = (params, copy.deepcopy(params), names)
+    return names
+
+
+_by_params: dict[int, tuple[Mapping[str, Any], Any, SecretNames]] = {}
 
 
 @lru_cache(maxsize=64)
