@@ -38,7 +38,12 @@ def cache_dir() -> Path | None:
     explicit = os.environ.get("PODC_CACHE_DIR")
     if explicit is not None:
         return Path(explicit) if explicit.strip() else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        home = os.path.expanduser("~")
+        if not os.path.isabs(home):  # no home folder known: never write into the current folder
+            return None
+        base = os.path.join(home, ".cache")
     return Path(base) / "podc"
 
 

@@ -68,6 +68,15 @@ def test_unwritable_or_disabled_cache_still_gives_the_value(tmp_path: Path, monk
     assert data_cache.cached("t", [b"x"], lambda: [3]) == [3]
 
 
+def test_default_folder_and_no_home(monkeypatch, tmp_path: Path):
+    monkeypatch.delenv("PODC_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert data_cache.cache_dir() == tmp_path / "podc"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setattr(os.path, "expanduser", lambda p: p)  # no home folder at all
+    assert data_cache.cache_dir() is None
+
+
 def test_values_marshal_cannot_store_are_returned_uncached(cache: Path):
     value = object()
     assert data_cache.cached("t", [b"x"], lambda: value) is value
