@@ -67,8 +67,11 @@ class _Run:
         self.project = project
         self.cache = LayerCache(project, base_dir)
         self.defaults = defaults().job
-        # key: the layers merged so far (files by path) -> (tree, diagnostics the merge produced)
-        self.prefixes: dict[tuple, tuple[Node | None, list[Diagnostic]]] = {}
+        # Merged prefixes of file layers, as a trie: (parent id, file identity) -> id; per id the
+        # diagnostics that layer's merge produced and, for some ids, the merged tree.
+        self.prefix_ids: dict[tuple[int, Any], int] = {}
+        self.prefix_diags: list[list[Diagnostic]] = [[]]
+        self.prefix_trees: dict[int, Node | None] = {}
         self.origins: dict = {}  # render's per-run ValueOrigin memo
 
     def prepare(self, steps: list[_Step], diags: Diagnostics) -> list[tuple[Any, list[Patch]]]:
@@ -81,28 +84,47 @@ class _Run:
 
     def fold(self, layers: list[tuple[Any, list[Patch]]], diags: Diagnostics) -> MapNode | None:
         """Merge the defaults and then each layer's patches. File layers share merged prefixes
-        across targets (base/team/env layers are merged once per run)."""
+        across targets (base/team/env layers are merged once per run).
+
+        Linear in the number of layers: a prefix is a node of a trie (``(parent, file) -> id``,
+        not a growing tuple key), only some prefixes keep their tree (:func:`_keeps_tree`: all
+        short ones, then at doubling depths, and where a target's run of files ends), and the
+        merges between kept trees update the trees they built in place (``owned``).
+        """
         from podc.merge import merge
 
-        key: tuple = ("podc:defaults",)
         tree: Node | None = self.defaults
-        shareable = True
-        for identity, patches in layers:
-            if shareable and identity is not None:
-                key = key + (identity,)
-                hit = self.prefixes.get(key)
-                if hit is not None:
-                    tree, produced = hit
-                    diags.extend(produced)
-                    continue
-            else:
-                shareable = False
-            local = Diagnostics()
+        node = 0  # the trie node of the prefix merged so far (0: the defaults alone)
+        depth = merged = 0  # file layers on the matched path / merged into ``tree``
+        for identity, _ in layers:  # the longest prefix an earlier target merged
+            child = self.prefix_ids.get((node, identity)) if identity is not None else None
+            if child is None:
+                break
+            node, depth = child, depth + 1
+            diags.extend(self.prefix_diags[child])
+            kept = self.prefix_trees.get(child)
+            if kept is not None:
+                tree, merged = kept, depth
+        owned: dict = {}
+        replay = Diagnostics()  # layers between the last kept tree and the matched prefix: their
+        shareable = True        # diagnostics were replayed above
+        for i in range(merged, len(layers)):
+            identity, patches = layers[i]
+            local = replay if i < depth else Diagnostics()
             for patch, mode in patches:
-                tree = merge(tree, patch, mode, local)
+                tree = merge(tree, patch, mode, local, owned)
+            if i < depth:
+                continue
             diags.extend(local.items)
+            shareable = shareable and identity is not None
             if shareable:
-                self.prefixes[key] = (tree, list(local.items))
+                child = self.prefix_ids[(node, identity)] = len(self.prefix_diags)
+                node = child
+                self.prefix_diags.append(list(local.items))
+                last = i + 1 == len(layers) or layers[i + 1][0] is None
+                if _keeps_tree(i + 1, last):
+                    owned = {}  # a kept tree is shared from now on: never changed again
+                    self.prefix_trees[node] = tree
         return tree if isinstance(tree, MapNode) else None
 
     def inline(self, node: MapNode, layer: str, diags: Diagnostics) -> list[_Step]:
@@ -162,6 +184,14 @@ class _Run:
         sources = (str(project.path),) + tuple(str(s.identity) for s in steps if s.identity is not None)
         return render_job(tree, target.name, diags, sources=sources, kubernetes_version=project.kubernetes_version,
                           memo=self.origins, facts=facts)
+
+
+def _keeps_tree(depth: int, last: bool) -> bool:
+    """Whether the tree merged from the first ``depth`` file layers is kept for other targets:
+    every short prefix (base/team/env stacks), then every doubling, and the end of a target's
+    files. Any other prefix is re-merged from the nearest kept one, which bounds both the memory
+    and the re-merging of very long stacks."""
+    return last or depth <= 8 or depth & (depth - 1) == 0
 
 
 def _facts(steps: list[_Step], layers: list[tuple[Any, list[Patch]]]):

@@ -46,21 +46,30 @@ class PracticesConfig:
 
 @lru_cache(maxsize=None)
 def load_pack() -> dict[str, PracticeRule]:
+    from podc._data_cache import cached, file_digest
     from podc.resources import data_path
-    from podc.source import load_single
 
     path = data_path("policies") / "best-practices" / "pack.yaml"
-    root = load_single(path, layer="podc:best-practices")
-    data = to_plain(root)
+    # Parsed once and cached by the file's bytes (:mod:`podc._data_cache`): the pack's YAML needs the
+    # full loader, whose import and parse were a good part of the policy step's start-up.
+    entries = cached("practices-pack", [file_digest(path)], lambda: _parse_pack(path))
     rules: dict[str, PracticeRule] = {}
-    items = root.items["rules"].items  # type: ignore[union-attr]
-    for node, raw in zip(items, data["rules"]):
+    for raw, (line, col) in entries:
         rules[raw["id"]] = PracticeRule(raw["id"], raw["severity"], raw.get("title", ""), raw.get("rationale", ""),
-                                        raw.get("hint", ""), dict(raw.get("params") or {}), node.origin.pos)
+                                        raw.get("hint", ""), dict(raw.get("params") or {}), Pos(str(path), line, col))
     missing = set(rules) - set(_RULES)
     if missing:  # a pack entry without an implementation is a podc bug, not user input
         raise RuntimeError(f"best-practices rules without implementation: {sorted(missing)}")
     return rules
+
+
+def _parse_pack(path) -> list[tuple[dict, tuple[int, int]]]:
+    """Each rule of the pack as plain data with the (line, column) where it starts."""
+    from podc.source import load_single
+
+    root = load_single(path, layer="podc:best-practices")
+    items = root.items["rules"].items  # type: ignore[union-attr]
+    return [(raw, (node.origin.pos.line, node.origin.pos.col)) for node, raw in zip(items, to_plain(root)["rules"])]
 
 
 def rule_ids() -> list[str]:

@@ -143,7 +143,7 @@ def documents_from_jobs(jobs: list, project: Any) -> list[Document]:
     docs: list[Document] = []
     for index, job in enumerate(jobs):
         provenance = getattr(job, "provenance", {}) or {}
-        layers = frozenset(o.layer for o in provenance.values())
+        layers = provenance.layers() if hasattr(provenance, "layers") else frozenset(o.layer for o in provenance.values())
         root = provenance.get("")
         docs.append(Document(file=project_file, index=index, manifest=job.manifest, locator=_job_locator(job),
                              target=job.target, pos=root.pos if root is not None else Pos(project_file),

@@ -241,12 +241,20 @@ def _load() -> _Pack:
 
 
 def load_pack(path: Any) -> _Pack:
-    """Read and compile a pack file. Raises :class:`PackError` naming the bad entry."""
+    """Read and compile a pack file. Raises :class:`PackError` naming the bad entry.
+
+    The parsed YAML is cached by the file's bytes (:mod:`podc._data_cache`): parsing it (and
+    importing the YAML library) was most of the policy step's start-up."""
+    from podc._data_cache import cached, file_digest
+
+    return compile_pack(cached("pss-pack", [file_digest(path)], lambda: _parse_pack(path)), str(path))
+
+
+def _parse_pack(path: Any) -> Any:
     from ruamel.yaml import YAML
 
     with open(path, encoding="utf-8") as fh:
-        raw = YAML(typ="safe", pure=False).load(fh)
-    return compile_pack(raw, str(path))
+        return YAML(typ="safe", pure=False).load(fh)
 
 
 def compile_pack(raw: Any, source: str = "<pack>") -> _Pack:

@@ -75,19 +75,42 @@ def kinds_for(version: str) -> dict[str, str]:
     return dict(schema_document(normalize_version(version))["x-podc-kinds"])
 
 
+def _schema_file(version: str):
+    return _schema_dir() / _index()["versions"][version]["file"]
+
+
 class KubeValidator:
-    """Validates documents against one Kubernetes version. Get one with :func:`validator_for`."""
+    """Validates documents against one Kubernetes version. Get one with :func:`validator_for`.
+
+    A valid document never needs the schema itself: the kinds table and each kind's compiled
+    predicate come from :mod:`podc._data_cache` (keyed by the schema file's and the generator's
+    bytes); the schema is parsed only to build them or to explain an invalid document."""
 
     def __init__(self, version: str):
-        from podc.check.schema_compile import PredicateCompiler
-
         self.version = version
-        doc = schema_document(version)
-        self._defs: dict[str, dict] = doc["$defs"]
-        self._kinds: dict[str, str] = doc["x-podc-kinds"]
-        self._compiler = PredicateCompiler(self._defs)
+        self._depends: list[bytes] | None = None
         self._predicates: dict[str, object] = {}
         self._lock = threading.Lock()
+        self._kinds: dict[str, str] = self._cached("schema-kinds", lambda: self._document()["x-podc-kinds"])
+
+    @property
+    def _defs(self) -> dict[str, dict]:
+        return self._document()["$defs"]
+
+    def _document(self) -> dict:
+        return schema_document(self.version)
+
+    def _cached(self, kind: str, build, *key: str):
+        from podc.check import schema_compile
+        from podc._data_cache import cached, file_digest
+
+        if self._depends is None:
+            try:
+                generator = file_digest(schema_compile.__file__)
+            except OSError:  # no source file (a frozen install): the version is then the key
+                generator = b""
+            self._depends = [file_digest(_schema_file(self.version)), generator]
+        return cached(kind, [*self._depends, *key], build)
 
     @property
     def kinds(self) -> list[str]:
@@ -97,10 +120,13 @@ class KubeValidator:
     def _predicate(self, root: str):
         pred = self._predicates.get(root)
         if pred is None:
+            from podc.check.schema_compile import compile_program, load_program
+
             with self._lock:
                 pred = self._predicates.get(root)
                 if pred is None:
-                    pred = self._predicates[root] = self._compiler.predicate(root)
+                    program = self._cached("schema-predicate", lambda: compile_program(self._defs, root), root)
+                    pred = self._predicates[root] = load_program(program)
         return pred
 
     def _valid(self, def_name: str, value: object) -> bool:

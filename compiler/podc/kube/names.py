@@ -8,7 +8,6 @@ derived from user data such as Dagster step keys).
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 from podc.kube.images import image_reference, parse_image_reference, ImageReference
@@ -239,6 +238,8 @@ def container_name(value: str) -> list[str]:
 
 def short_hash(value: str, length: int = 8) -> str:
     """A short, stable, lowercase hex digest of ``value`` (sha256 prefix)."""
+    import hashlib  # here, not at the top: loading OpenSSL cost every run ~3 ms, most never hash a name
+
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:length]
 
 

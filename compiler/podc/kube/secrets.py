@@ -27,7 +27,7 @@ can extend them for ``podc check``; everything else uses :data:`DEFAULTS`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Mapping
 
@@ -71,9 +71,20 @@ class SecretNames:
     weak_suffixes: tuple[tuple[str, ...], ...]    # exempt only names without a strong word
     strong_words: frozenset[str]
     allow_names: frozenset[str]
+    # name -> match: the same env var names recur in every Job of a project (bounded)
+    _memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def match(self, name: str) -> str | None:
         """What makes ``name`` look secret (``PASSWORD``, ``ACCESS_KEY``…), or None."""
+        memo = self._memo
+        if name in memo:
+            return memo[name]
+        found = self._match(name)
+        if len(memo) < 8192:
+            memo[name] = found
+        return found
+
+    def _match(self, name: str) -> str | None:
         words = split_words(name)
         if not words or "_".join(words) in self.allow_names:
             return None

@@ -11,8 +11,9 @@ Rules (the README's merge table says the same):
   whole when the patch picks a different member: never two sources on one volume;
 * the result never holds two items with the same key.
 
-Every node of the result is new or shared from an input, never changed in place. A scalar that
-replaced another records the loser's origin (and its history) in ``overridden``.
+Every node of the result is new or shared from an input, never changed in place -- except nodes
+the caller hands over in ``owned`` (see :func:`merge`). A scalar that replaced another records the
+loser's origin (and its history) in ``overridden``.
 """
 
 from __future__ import annotations
@@ -37,11 +38,22 @@ def merge_all(patches: Iterable[tuple[MapNode, str]], diags: Diagnostics) -> Map
     return result
 
 
-def merge(base: Node | None, patch: Node, mode: str, diags: Diagnostics) -> Node:
-    """Merge ``patch`` onto ``base`` (None: nothing yet). Pure."""
+def merge(base: Node | None, patch: Node, mode: str, diags: Diagnostics, owned: "Owned | None" = None) -> Node:
+    """Merge ``patch`` onto ``base`` (None: nothing yet). Pure unless ``owned`` is given.
+
+    ``owned`` makes a chain of merges linear instead of quadratic: maps and keyed lists that an
+    earlier merge of the chain built (and recorded there) are updated in place instead of copied,
+    and keyed lists keep their key index instead of recomputing every item's key. Only the caller
+    may hold the trees of such a chain; clear ``owned`` before a tree is shared (it is then never
+    changed again). The result is the same as without ``owned``.
+    """
     if mode not in MODES:
         raise ValueError(f"unknown merge mode {mode!r}")
-    return _Merger(mode, diags).node(base, patch, (), None, None)
+    return _Merger(mode, diags, owned).node(base, patch, (), None, None)
+
+
+# id(node) -> (node, its key index or None for a map). Holding the node keeps its id unique.
+Owned = dict[int, tuple[Node, "dict[tuple, int] | None"]]
 
 
 def _history(old: Node) -> tuple[Origin, ...]:
@@ -49,11 +61,12 @@ def _history(old: Node) -> tuple[Origin, ...]:
 
 
 class _Merger:
-    __slots__ = ("mode", "diags")
+    __slots__ = ("mode", "diags", "owned")
 
-    def __init__(self, mode: str, diags: Diagnostics):
+    def __init__(self, mode: str, diags: Diagnostics, owned: Owned | None = None):
         self.mode = mode
         self.diags = diags
+        self.owned = owned
 
     # field: the map key holding this node; list_field: set when this node is an item of that list.
     def node(self, base: Node | None, patch: Node, path: tuple, field: str | None, list_field: str | None) -> Node:
@@ -99,8 +112,10 @@ class _Merger:
 
     # -- mappings ------------------------------------------------------------------------------
     def map(self, base: MapNode, patch: MapNode, path: tuple, field: str | None, list_field: str | None) -> MapNode:
-        items = dict(base.items)
-        key_pos = dict(base.key_pos)
+        owned = self.owned
+        in_place = owned is not None and id(base) in owned
+        items = base.items if in_place else dict(base.items)
+        key_pos = base.key_pos if in_place else dict(base.key_pos)
         members = _union_members(field, list_field, base, patch)
         if members is not None:
             chosen = [k for k in patch.items if k in members and not _deletes(patch.items[k])]
@@ -118,7 +133,12 @@ class _Merger:
             items[k] = self.node(bv, pv, path + (k,), k, None)
             if k in patch.key_pos:
                 key_pos[k] = patch.key_pos[k]
-        return MapNode(items, base.origin, key_pos, None, base.overridden)
+        if in_place:
+            return base
+        result = MapNode(items, base.origin, key_pos, None, base.overridden)
+        if owned is not None:
+            owned[id(result)] = (result, None)
+        return result
 
     # -- lists ---------------------------------------------------------------------------------
     def seq(self, base: SeqNode, patch: SeqNode, path: tuple, field: str | None) -> SeqNode:
@@ -128,6 +148,9 @@ class _Merger:
         return self.keyed(base, patch, path, field or "", keyfn)
 
     def keyed(self, base: SeqNode | None, patch: SeqNode, path: tuple, field: str, keyfn) -> SeqNode:
+        hit = self.owned.get(id(base)) if self.owned is not None and base is not None else None
+        if hit is not None and hit[1] is not None:
+            return self._keyed_in_place(base, hit[1], patch, path, field, keyfn)  # type: ignore[arg-type]
         result: dict[tuple, Node] = {}
         if base is not None:
             for item in base.items:
@@ -136,34 +159,74 @@ class _Merger:
                     result[k] = item
         seen: dict[tuple, Node] = {}
         for i, item in enumerate(patch.items):
-            k = keyfn(item)
+            k = self._patch_key(item, i, path, field, keyfn, seen)
             if k is None:
-                self.diags.add(
-                    "merge.missing-key",
-                    f"an item of {field!r} needs {key_names(field)!r} to be merged",
-                    item.origin.pos, path=_show(path + (i,)),
-                    hint=f"items of {field} are matched across layers by {key_names(field)}; add it")
                 continue
-            label = describe_key(field, k)
-            if k in seen and field in KEYED_LISTS:  # identity lists (tolerations) just fold repeats
-                self.diags.add(
-                    "merge.duplicate-key", f"{field}{label} appears twice in one layer",
-                    item.origin.pos, path=_show(path + (label,)),
-                    related=[(seen[k].origin.pos, "first here")],
-                    hint="keep one of them; a later layer can override it")
-                continue
-            seen[k] = item
             if item.directive == "delete":
                 if result.pop(k, None) is None:
-                    self.diags.add("merge.delete-missing", f"nothing to delete: no {field}{label} in earlier layers",
-                                   item.origin.pos, path=_show(path + (label,)), severity="warning",
-                                   hint="remove the delete directive, or check the key")
+                    self._delete_missing(item, path, field, k)
                 continue
             old = result.get(k)
-            result[k] = self.node(old, item, path + (label,), None, field)
+            result[k] = self.node(old, item, path + (describe_key(field, k),), None, field)
         origin = base.origin if base is not None else patch.origin
         overridden = base.overridden if base is not None else patch.overridden
-        return SeqNode(list(result.values()), origin, None, overridden)
+        seq = SeqNode(list(result.values()), origin, None, overridden)
+        if self.owned is not None:
+            self.owned[id(seq)] = (seq, {k: i for i, k in enumerate(result)})
+        return seq
+
+    def _keyed_in_place(self, base: SeqNode, index: dict[tuple, int], patch: SeqNode, path: tuple, field: str,
+                        keyfn) -> SeqNode:
+        """:meth:`keyed` on a list this chain built: ``index`` (key -> position) is kept up to date
+        instead of recomputing every item's key, and the list grows in place."""
+        items = base.items
+        seen: dict[tuple, Node] = {}
+        for i, item in enumerate(patch.items):
+            k = self._patch_key(item, i, path, field, keyfn, seen)
+            if k is None:
+                continue
+            pos = index.get(k)
+            if item.directive == "delete":
+                if pos is None:
+                    self._delete_missing(item, path, field, k)
+                else:
+                    del items[pos]
+                    index.clear()
+                    index.update((keyfn(it), j) for j, it in enumerate(items))
+                continue
+            if pos is None:
+                index[k] = len(items)
+                items.append(self.node(None, item, path + (describe_key(field, k),), None, field))
+            else:
+                items[pos] = self.node(items[pos], item, path + (describe_key(field, k),), None, field)
+        return base
+
+    def _patch_key(self, item: Node, i: int, path: tuple, field: str, keyfn, seen: dict[tuple, Node]) -> tuple | None:
+        """The merge key of a patch's list item; None (reported) when it has none or repeats one."""
+        k = keyfn(item)
+        if k is None:
+            self.diags.add(
+                "merge.missing-key",
+                f"an item of {field!r} needs {key_names(field)!r} to be merged",
+                item.origin.pos, path=_show(path + (i,)),
+                hint=f"items of {field} are matched across layers by {key_names(field)}; add it")
+            return None
+        if k in seen and field in KEYED_LISTS:  # identity lists (tolerations) just fold repeats
+            label = describe_key(field, k)
+            self.diags.add(
+                "merge.duplicate-key", f"{field}{label} appears twice in one layer",
+                item.origin.pos, path=_show(path + (label,)),
+                related=[(seen[k].origin.pos, "first here")],
+                hint="keep one of them; a later layer can override it")
+            return None
+        seen[k] = item
+        return k
+
+    def _delete_missing(self, item: Node, path: tuple, field: str, k: tuple) -> None:
+        label = describe_key(field, k)
+        self.diags.add("merge.delete-missing", f"nothing to delete: no {field}{label} in earlier layers",
+                       item.origin.pos, path=_show(path + (label,)), severity="warning",
+                       hint="remove the delete directive, or check the key")
 
 
 def _deletes(node: Node) -> bool:

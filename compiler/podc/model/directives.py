@@ -158,6 +158,7 @@ def inline_layers(node: MapNode) -> list[MapNode]:
 def check_references(node: MapNode, layer_names: list[str], profile_names: list[str], default_profile: Any,
                      diags: Diagnostics) -> None:
     """Report profile and layer names the project uses but does not declare."""
+    known_layers = frozenset(layer_names)  # membership per reference: a list scan is quadratic
 
     def unknown(kind: str, name: str, pos, choices: list[str], path: str) -> None:
         guess = did_you_mean(name, choices)
@@ -170,7 +171,7 @@ def check_references(node: MapNode, layer_names: list[str], profile_names: list[
             return
         for i, item in enumerate(seq.items):
             if isinstance(item, ScalarNode) and isinstance(item.value, str) and not is_path_like(item.value) \
-                    and item.value not in layer_names:
+                    and item.value not in known_layers:
                 unknown("layer", item.value, item.origin.pos, layer_names, display_path(path + [i]))
 
     profiles = node.items.get("profiles")

@@ -60,13 +60,17 @@ class Project:
     targets: dict[str, Target]
     policies: Any = None
     roots: Roots | None = None  # where layer, file:, extends and exception-file paths may point
+    _names: dict[Path, str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def layer_name(self, path: Path) -> str:
-        """The name provenance shows for a layer file: its name in ``layers:`` or its path."""
-        for name, ref in self.layers.items():
-            if ref.path == path:
-                return name
-        return self.relative(path)
+        """The name provenance shows for a layer file: its (first) name in ``layers:`` or its path."""
+        names = self._names
+        if names is None or len(names) > len(self.layers):  # built once: a scan per file is quadratic
+            names = self._names = {}
+            for name, ref in self.layers.items():
+                names.setdefault(ref.path, name)
+        name = names.get(path)
+        return name if name is not None else self.relative(path)
 
     def relative(self, path: Path) -> str:
         try:

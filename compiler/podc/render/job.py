@@ -230,6 +230,10 @@ class Provenance(Mapping[str, ValueOrigin]):
     def __iter__(self) -> Iterator[str]:
         return iter(self._nodes)
 
+    def layers(self) -> frozenset[str]:
+        """The layers that set some value (without building every :class:`ValueOrigin`)."""
+        return frozenset(node.origin.layer for node in self._nodes.values())
+
     def __len__(self) -> int:
         return len(self._nodes)
 

@@ -10,7 +10,8 @@ span lines or hold anything but simple scalars, multi-line plain or quoted scala
 merge keys, ``$patch``, tabs, unusual characters, bad indentation, ...) raises :class:`NotFast` and
 the caller reads that document with the full positioned loader, which reports errors exactly.
 Scalars are resolved by ruamel's own YAML 1.2 resolver and constructor (cached per distinct text),
-so values are identical to the full loader's.
+so values are identical to the full loader's; the commonest (true/false/null, decimal integers)
+are typed here the same way without importing ruamel.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ __all__ = ["NotFast", "Split", "split_documents", "parse_document", "Resolver"]
 
 # Characters the fast path accepts anywhere: printable, no tab, no CR (CRLF is normalised
 # before), no BOM, no NEL/LS/PS (YAML 1.1 line breaks).
-_UNUSUAL = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+# Written as the (short) list of unusual characters, not as the complement of the accepted ones:
+# compiling the negated class of large Unicode ranges cost ~6 ms at every start-up.
+_UNUSUAL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 
 
 class _Any:
@@ -89,16 +92,43 @@ def split_documents(text: str) -> Split | None:
     return Split(lines, sig, docs)
 
 
+# First characters of plain scalars YAML 1.2 may type as something other than a string (the keys
+# of ruamel's 1.2 implicit resolvers; tests/source check this against ruamel).
+RESOLVED_FIRST = frozenset("tTfF-+0123456789.<~nN=!&*")
+# The common plain scalars, typed here exactly as ruamel's 1.2 resolver and constructor type them
+# (tests/source compare the two), so reading most files never imports ruamel. In YAML 1.2 a
+# scalar starting with t/T/f/F is a bool or a string, one starting with n/N/~ null or a string.
+_WORDS: dict[str, Any] = {"true": True, "True": True, "TRUE": True, "false": False, "False": False,
+                          "FALSE": False, "null": None, "Null": None, "NULL": None, "~": None}
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")  # no leading zeros, no "_": those go to ruamel
+# Every character the 1.2 int, float and timestamp patterns can match: a scalar starting with a
+# digit, sign or dot that holds any other character (``500m``, ``1Gi``) is a string.
+_NUMERIC_CHARS = frozenset("0123456789_.+-:eEbBoOxXabcdefABCDEFiInNtTzZ \t")
+_UNDECIDED = object()
+
+
+def native_scalar(text: str) -> Any:
+    """The value of a common plain scalar, or ``_UNDECIDED`` (ask ruamel)."""
+    c = text[0]
+    if c in "tTfFnN~":
+        return _WORDS.get(text, text)
+    if _DECIMAL.match(text):
+        return int(text)
+    if c in "-+.0123456789" and not _NUMERIC_CHARS.issuperset(text):
+        return text
+    return _UNDECIDED
+
+
 class Resolver:
-    """Plain scalar text -> value, exactly as ruamel's safe YAML 1.2 loader types it."""
+    """Plain scalar text -> value, exactly as ruamel's safe YAML 1.2 loader types it.
+
+    ``yaml`` is a ruamel ``YAML`` instance or a function returning one, called only for a
+    scalar :func:`native_scalar` cannot type (a float, a date, an octal, ``<<``, ...)."""
 
     def __init__(self, yaml: Any, as_text: set[str], plain_tags: set[str]):
-        from ruamel.yaml.nodes import ScalarNode
-
-        self._resolver = yaml.resolver
-        self._constructor = yaml.constructor
-        self._node = ScalarNode
-        self.first = self._first = frozenset(k for k in self._resolver.versioned_resolver if k)
+        self._yaml = yaml
+        self._resolver: Any = None
+        self.first = self._first = RESOLVED_FIRST
         self._as_text = as_text
         self._plain = plain_tags
         self.cache: dict[str, Any] = {}
@@ -109,15 +139,24 @@ class Resolver:
         cache = self.cache
         if text in cache:
             return cache[text]
-        tag = str(self._resolver.resolve(self._node, text, (True, False)))
-        if tag in self._as_text:
-            value: Any = text
-        elif tag in self._plain:
-            value = self._constructor.construct_object(self._node(tag, text), deep=True)
-        else:
-            raise NotFast(tag)
+        value = native_scalar(text)
+        if value is _UNDECIDED:
+            value = self._ruamel(text)
         cache[text] = value
         return value
+
+    def _ruamel(self, text: str) -> Any:
+        if self._resolver is None:
+            from ruamel.yaml.nodes import ScalarNode
+
+            yaml = self._yaml if hasattr(self._yaml, "resolver") else self._yaml()
+            self._resolver, self._constructor, self._node = yaml.resolver, yaml.constructor, ScalarNode
+        tag = str(self._resolver.resolve(self._node, text, (True, False)))
+        if tag in self._as_text:
+            return text
+        if tag in self._plain:
+            return self._constructor.construct_object(self._node(tag, text), deep=True)
+        raise NotFast(tag)
 
 
 def parse_document(split: Split, doc: tuple[int, int, int, int, bool], resolve: Callable[[str], Any],

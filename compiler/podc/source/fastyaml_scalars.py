@@ -63,11 +63,7 @@ def _flow(s: str, i: int, ln: int, col: int, depth: int, max_depth: int,
                 raise NotFast("flow key without ': '")
             if key in out or key in _SPECIAL_KEYS:
                 raise NotFast("duplicate, merge or $patch key")
-            i += 2
-            while i < n and s[i] == " ":
-                i += 1
-            if i >= n or s[i] in ",]}":
-                raise NotFast("empty flow value")
+            i = _next_item(s, i + 2, n, "empty flow value")
         push((ln + 1, col + i + 1))
         c = s[i]
         if c == "[" or c == "{":
@@ -97,11 +93,7 @@ def _flow(s: str, i: int, ln: int, col: int, depth: int, max_depth: int,
             return out, i + 1
         if c != ",":
             raise NotFast("flow separator")
-        i += 1
-        while i < n and s[i] == " ":
-            i += 1
-        if i >= n or s[i] in ",]}":
-            raise NotFast("empty flow entry or trailing comma")
+        i = _next_item(s, i + 1, n, "empty flow entry or trailing comma")
 
 
 def _split_key(content: str) -> tuple[str, int] | None:
@@ -157,3 +149,12 @@ def _quoted(s: str) -> tuple[str, int]:
                 raise NotFast("escape")
             return json.loads('"' + inner + '"'), j + 1
         return inner, j + 1
+
+
+def _next_item(s: str, i: int, n: int, empty: str) -> int:
+    """The index of the next value after spaces; NotFast(``empty``) when there is none."""
+    while i < n and s[i] == " ":
+        i += 1
+    if i >= n or s[i] in ",]}":
+        raise NotFast(empty)
+    return i

@@ -148,7 +148,7 @@ def _read(text: str, filename: str, layer: str, limits: Limits) -> list:
             docs: list = _load_slow(text, filename, builder)
             builder.diags.raise_if_errors()
             return docs
-        resolve = _fastyaml.Resolver(_yaml(), _AS_TEXT_TAGS, _PLAIN_TAGS)
+        resolve = _fastyaml.Resolver(_yaml, _AS_TEXT_TAGS, _PLAIN_TAGS)  # ruamel only if needed
         docs = []
         nodes = 0
         for doc in split.docs:
