@@ -91,6 +91,7 @@ PROJECT_FIELDS = {
     "defaultProfile": "Profile used when none is given on the command line.",
     "targets": "The Jobs to compile: {layers, file?, overrides?, profiles?}.",
     "policies": "podc check settings: pss, bestPractices, custom, exceptions, failOn.",
+    "images": "Image overrides (as kustomize's images:): [{name, newName?, newTag?, digest?}].",
 }
 
 

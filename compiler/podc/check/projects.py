@@ -202,13 +202,16 @@ def check_jobs(jobs: list, project: Any, cli: CliOverrides | None = None,
     return check_documents(documents_from_jobs(jobs, project), opts, diags)
 
 
-def check_compiled(jobs: list, project: Any, layers: Mapping[str, Any] | None = None) -> list[Diagnostic]:
+def check_compiled(jobs: list, project: Any, layers: Mapping[str, Any] | None = None,
+                   stats: dict | None = None) -> list[Diagnostic]:
     """The policy step of a compile (``podc.compile_project(check=True)``, ``podc compile``): the project's policies on its compiled
     targets, after exceptions, as diagnostics located at the layer lines (code
     ``check.<policy>.<rule>``, the violation's own severity). Expired exceptions come back as
     warnings at the exception. When the project's ``failOn`` is warning or info and something at
     that level fired, one extra error (``check.failed``) at the ``failOn`` key fails the compile."""
     result = check_jobs(jobs, project, layers=layers)
+    if stats is not None:  # `podc compile` says how many violations exceptions suppressed
+        stats["suppressed"] = result.suppressed
     out = [n for n in result.notices if n.severity != "info"]
     for doc in result.documents:
         for v in doc.violations:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, Discriminator
+from pydantic import AfterValidator, Discriminator, Field
 from pydantic_core import PydanticCustomError
 
 from podc.model.common import Base, FastCheck, NameStr, tag, tagged
@@ -12,7 +12,7 @@ from podc.model.constants import is_path_like
 from podc.model.layer import LayerSpec, PolicyException
 from podc.model.rules import K8S_VERSION, PSS_LEVEL
 
-__all__ = ["ProjectSpec", "Target", "Policies", "BestPractices", "is_path_like"]
+__all__ = ["ProjectSpec", "Target", "Policies", "BestPractices", "ImageOverrideSpec", "is_path_like"]
 
 
 def _k8s_version(value: str) -> str:
@@ -55,6 +55,16 @@ class Policies(Base):
     failOn: Literal["error", "warning", "info"] | None = None
 
 
+class ImageOverrideSpec(Base):
+    """One entry of ``images:`` (as kustomize's): containers whose image name is ``name`` get
+    ``newName``, ``newTag`` and/or ``digest`` (a tag or digest replaces both the old ones)."""
+
+    name: Annotated[str, Field(min_length=1)]
+    newName: Annotated[str, Field(min_length=1)] | None = None
+    newTag: Annotated[str, Field(min_length=1)] | None = None
+    digest: Annotated[str, Field(min_length=1)] | None = None
+
+
 class Target(Base):
     """One Job to compile: its layers (names from ``layers:`` or paths), own file and inline layers."""
 
@@ -75,3 +85,4 @@ class ProjectSpec(Base):
     defaultProfile: str | None = None
     targets: dict[str, Target | None] | None = None  # `name:` alone = the profile layers only
     policies: Policies | None = None
+    images: list[ImageOverrideSpec] | None = None

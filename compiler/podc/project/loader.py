@@ -58,6 +58,7 @@ class Project:
     default_profile: str | None
     targets: dict[str, Target]
     policies: Any = None
+    images: list = field(default_factory=list)  # image overrides: `images:`, then --image
 
     def layer_name(self, path: Path) -> str:
         """The name provenance shows for a layer file: its name in ``layers:`` or its path."""
@@ -161,6 +162,7 @@ class _ProjectReader:
             profile_pos={k: n.key_pos.get(k, Pos()) for k in ("defaultProfile",)},
             default_profile=default, targets=targets,
             policies=to_plain(policies) if policies is not None else None,
+            images=_image_overrides(n.get("images")),
         )
 
     def _target(self, name: str, pos: Pos, node: Node, layers: dict[str, LayerRef],
@@ -243,6 +245,18 @@ class _ProjectReader:
 
 def _text(node: Node | None) -> str | None:
     return str(node.value) if isinstance(node, ScalarNode) and node.value is not None else None
+
+
+def _image_overrides(node: Node | None) -> list:
+    """``images:`` entries (their shape is checked by the model) as keyword arguments of
+    :class:`podc.kube.image_overrides.ImageOverride` (render applies them)."""
+    out = []
+    for item in getattr(node, "items", None) or []:
+        if isinstance(item, MapNode) and _text(item.get("name")):
+            out.append({"name": _text(item.get("name")), "new_name": _text(item.get("newName")),
+                        "new_tag": _text(item.get("newTag")), "digest": _text(item.get("digest")),
+                        "pos": item.origin.pos, "layer": "images"})
+    return out
 
 
 def relabel(node: Node, layer: str) -> Node:
