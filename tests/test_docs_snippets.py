@@ -136,7 +136,7 @@ def shell_commands(text: str, console_only: bool = False) -> list[str]:
         buf = ""
     commands = []
     for line in joined:
-        line = _comment_free(line).replace(".venv/bin/", "")
+        line = re.sub(r"(?:\.\./)*\.venv/bin/", "", _comment_free(line))
         segments = [seg.strip() for seg in line.split("&&") if seg.strip()]
         kept = [seg for seg in segments if all(part.split()[0] in SAFE_COMMANDS
                                                for part in seg.split("|") if part.split())]
