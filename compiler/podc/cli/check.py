@@ -177,8 +177,9 @@ def _main(argv: list[str] | None) -> int:
         return 2
     except PodcError as e:
         from podc.cli.console import use_color
+        from podc.cli.hints import with_source_hints
 
-        sys.stderr.write(format_diagnostics(e.diagnostics, color=use_color(sys.stderr)) + "\n")
+        sys.stderr.write(format_diagnostics(with_source_hints(e.diagnostics), color=use_color(sys.stderr)) + "\n")
         return 2
     except KeyboardInterrupt:
         return 130

@@ -168,11 +168,12 @@ def path_error(e: BaseException):
 
 
 def report_error(e) -> None:
+    from podc.cli.hints import with_source_hints
     from podc.errors import format_diagnostics
 
     from podc.cli.console import use_color
 
-    print(format_diagnostics(e.diagnostics, color=use_color(sys.stderr)), file=sys.stderr)
+    print(format_diagnostics(with_source_hints(e.diagnostics), color=use_color(sys.stderr)), file=sys.stderr)
 
 
 def report_internal_error(e: BaseException) -> int:

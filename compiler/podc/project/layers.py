@@ -37,6 +37,7 @@ class LayerRef:
     path: Path
     pos: Pos
     written: str | None = None  # the path as the user wrote it (for "not found" messages)
+    defined_at: Pos | None = None  # where a named layer's path is written (`layers:`), if by name
 
 
 @dataclass
@@ -156,6 +157,10 @@ def _missing_layer(ref: LayerRef, relative: str, name: str, diags: Diagnostics) 
         hint = f"podc paths use `/` on every OS and are relative to the file that names them: `{fixed}`"
     else:
         hint = "paths are relative to the file that names them"
+    if ref.defined_at is not None and ref.defined_at != ref.pos:  # used by name: blame the path's line
+        diags.add("input.missing-file", f"layer file not found: {shown}", ref.defined_at, hint=hint,
+                  related=[(ref.pos, f"layer `{name}` is used here")])
+        return
     diags.add("input.missing-file", f"layer file not found: {shown}", ref.pos, hint=hint)
 
 

@@ -205,7 +205,7 @@ class _ProjectReader:
             if not text:
                 continue
             if text in layers:
-                refs.append(LayerRef(layers[text].path, item.origin.pos, layers[text].written))
+                refs.append(LayerRef(layers[text].path, item.origin.pos, layers[text].written, layers[text].pos))
             elif text.endswith((".yaml", ".yml", ".json")) or "/" in text:
                 refs.append(self._file_ref(text, item.origin.pos, self.root))
             else:
