@@ -10,7 +10,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from podc.testing import discovery
+from podc.testing import discovery, tables
 from podc.testing.api_errors import ApiError, bad_request
 from podc.testing.faults import RequestRecord
 from podc.testing.routing import Route, is_true, number_param, route
@@ -231,7 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
             return stream_logs(self, cluster, r.namespace or "default", r.name, query)
         if r.verb == "get":
             assert r.name is not None
-            return self._send_json(200, api.get(r.resource, r.namespace, r.name))
+            return self._send_json(200, self._printed(r.resource, api.get(r.resource, r.namespace, r.name)))
         if r.verb == "list":
             limit = number_param(query, "limit")
             compat = cluster.compat
@@ -241,8 +241,8 @@ class _Handler(BaseHTTPRequestHandler):
                 raise bad_request(f'"{query["fieldSelector"]}" is not a known field selector: only '
                                   '"metadata.name", "metadata.namespace"')
             labels = None if compat.ignore_label_selectors else query.get("labelSelector")
-            return self._send_json(200, api.list(r.resource, r.namespace, labels,
-                                                 query.get("fieldSelector"), limit, query.get("continue")))
+            return self._send_json(200, self._printed(r.resource, api.list(
+                r.resource, r.namespace, labels, query.get("fieldSelector"), limit, query.get("continue"))))
         if r.verb == "watch":
             return stream_watch(self, cluster, r, query)
         if is_true(query.get("dryRun")) or query.get("dryRun") == "All":
@@ -271,6 +271,12 @@ class _Handler(BaseHTTPRequestHandler):
             options["gracePeriodSeconds"] = grace
         code, out, headers = api.delete(r.resource, r.namespace, r.name, options, query.get("propagationPolicy"))
         return self._send_json(code, out, headers)
+
+    def _printed(self, resource: str, body: Any) -> Any:
+        """``kubectl get`` asks for server-side printing (a Table); other clients get the object."""
+        if isinstance(body, dict) and tables.wants_table(self.headers.get("Accept")):
+            return tables.to_table(resource, body)
+        return body
 
     def _parse_body(self, raw: bytes) -> Any:
         if not raw:

@@ -1,0 +1,52 @@
+"""kubectl's everyday verbs against the emulator: server-side printing (Table) for get."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import urllib.request
+from typing import Any
+
+import pytest
+
+JOB = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "hello"},
+       "spec": {"template": {"spec": {"restartPolicy": "Never",
+                                      "containers": [{"name": "main", "image": "busybox:1.36"}]}}}}
+TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+
+
+def _get(cluster: Any, path: str, accept: str) -> dict:
+    req = urllib.request.Request(cluster.url + path, headers={"Accept": accept})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def test_get_and_list_answer_a_table_when_asked(local_cluster):
+    local_cluster.api.create("jobs", "default", JOB)
+    local_cluster.wait_for(lambda: (local_cluster.job_condition("hello") or {}).get("type") == "Complete")
+    jobs = _get(local_cluster, "/apis/batch/v1/namespaces/default/jobs", TABLE)
+    assert jobs["kind"] == "Table" and [c["name"] for c in jobs["columnDefinitions"]][:5] == [
+        "Name", "Status", "Completions", "Duration", "Age"]
+    assert jobs["rows"][0]["cells"][:3] == ["hello", "Complete", "1/1"]
+    assert jobs["rows"][0]["object"]["metadata"]["name"] == "hello"
+    pods = _get(local_cluster, "/api/v1/namespaces/default/pods", TABLE)
+    assert [c["name"] for c in pods["columnDefinitions"]][:5] == ["Name", "Ready", "Status", "Restarts", "Age"]
+    assert pods["rows"][0]["cells"][2] == "Completed"
+    one = _get(local_cluster, "/apis/batch/v1/namespaces/default/jobs/hello", TABLE)
+    assert one["kind"] == "Table" and len(one["rows"]) == 1
+    cms = _get(local_cluster, "/api/v1/namespaces/default/configmaps", TABLE)
+    assert [c["name"] for c in cms["columnDefinitions"]] == ["Name", "Age"]
+    plain = _get(local_cluster, "/apis/batch/v1/namespaces/default/jobs", "application/json")
+    assert plain["kind"] == "JobList"  # other clients still get objects
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+def test_kubectl_get_prints_the_columns(local_cluster):
+    local_cluster.api.create("jobs", "default", JOB)
+    local_cluster.wait_for(lambda: (local_cluster.job_condition("hello") or {}).get("type") == "Complete")
+    env = {**os.environ, "KUBECONFIG": str(local_cluster.kubeconfig_path), "HOME": os.environ.get("TMPDIR", "/tmp")}
+    out = subprocess.run(["kubectl", "get", "jobs,pods"], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "COMPLETIONS" in out.stdout and "Complete" in out.stdout and "RESTARTS" in out.stdout
