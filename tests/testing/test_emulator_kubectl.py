@@ -50,3 +50,30 @@ def test_kubectl_get_prints_the_columns(local_cluster):
     out = subprocess.run(["kubectl", "get", "jobs,pods"], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "COMPLETIONS" in out.stdout and "Complete" in out.stdout and "RESTARTS" in out.stdout
+
+
+def test_openapi_v3_declares_field_validation_for_every_kind(local_cluster):
+    index = _get(local_cluster, "/openapi/v3", "application/json")
+    assert set(index["paths"]) == {"api/v1", "apis/batch/v1"}
+    url = index["paths"]["apis/batch/v1"]["serverRelativeURL"]
+    doc = _get(local_cluster, url, "application/json")
+    patch = doc["paths"]["/apis/batch/v1/namespaces/{namespace}/jobs/{name}"]["patch"]
+    assert patch["x-kubernetes-group-version-kind"] == {"group": "batch", "version": "v1", "kind": "Job"}
+    assert any(p["name"] == "fieldValidation" and p["in"] == "query" for p in patch["parameters"])
+    job = doc["components"]["schemas"]["io.k8s.api.batch.v1.Job"]
+    assert job["x-kubernetes-group-version-kind"] == [{"group": "batch", "version": "v1", "kind": "Job"}]
+    text = json.dumps(doc)
+    assert "#/$defs/" not in text and '"null"' not in text  # OpenAPI 3.0 form, every $ref resolvable
+    for ref in {r.split('"')[0] for r in text.split('"$ref": "#/components/schemas/')[1:]}:
+        assert ref in doc["components"]["schemas"], ref
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+def test_kubectl_apply_validates_without_validate_false(local_cluster, tmp_path):
+    manifest = tmp_path / "job.yaml"
+    manifest.write_text(json.dumps(JOB))
+    env = {**os.environ, "KUBECONFIG": str(local_cluster.kubeconfig_path), "HOME": str(tmp_path)}
+    for expected in ("created", "unchanged"):
+        out = subprocess.run(["kubectl", "apply", "-f", str(manifest)], env=env, capture_output=True, text=True,
+                             timeout=60)
+        assert out.returncode == 0 and expected in out.stdout, out.stderr

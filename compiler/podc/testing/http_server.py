@@ -10,7 +10,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from podc.testing import discovery, tables
+from podc.testing import discovery, openapi, tables
 from podc.testing.api_errors import ApiError, bad_request
 from podc.testing.faults import RequestRecord
 from podc.testing.routing import Route, is_true, number_param, route
@@ -197,6 +197,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self, r: Route, query: dict[str, str], raw: bytes) -> None:
         cluster = self.server.cluster
+        if self.command == "GET" and self.path.split("?", 1)[0].rstrip("/").startswith("/openapi/v3"):
+            return self._send_openapi(self.path.split("?", 1)[0].rstrip("/")[len("/openapi/v3"):])
         if r.kind == "version":
             return self._send_json(200, discovery.K8S_VERSION)
         if r.kind == "health":
@@ -271,6 +273,13 @@ class _Handler(BaseHTTPRequestHandler):
             options["gracePeriodSeconds"] = grace
         code, out, headers = api.delete(r.resource, r.namespace, r.name, options, query.get("propagationPolicy"))
         return self._send_json(code, out, headers)
+
+    def _send_openapi(self, gv: str) -> None:
+        minor = discovery.K8S_VERSION["minor"]
+        doc = openapi.index(minor) if not gv else openapi.group_version_document(minor, gv)
+        if doc is None:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        return self._send_json(200, doc)
 
     def _printed(self, resource: str, body: Any) -> Any:
         """``kubectl get`` asks for server-side printing (a Table); other clients get the object."""
