@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -77,3 +78,54 @@ def test_kubectl_apply_validates_without_validate_false(local_cluster, tmp_path)
         out = subprocess.run(["kubectl", "apply", "-f", str(manifest)], env=env, capture_output=True, text=True,
                              timeout=60)
         assert out.returncode == 0 and expected in out.stdout, out.stderr
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    def varint(n: int) -> bytes:
+        out = bytearray()
+        while True:
+            out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+            n >>= 7
+            if not n:
+                return bytes(out)
+    return varint(number << 3 | 2) + varint(len(payload)) + payload
+
+
+def _configmap_protobuf() -> bytes:
+    meta = _field(1, b"cm") + _field(11, _field(1, b"team") + _field(2, b"ml"))
+    body = _field(1, meta) + _field(2, _field(1, b"a") + _field(2, b"b")) + _field(3, _field(1, b"bin") + _field(2, b"\x00\x01"))
+    return b"k8s\x00" + _field(1, _field(1, b"v1") + _field(2, b"ConfigMap")) + _field(2, body)
+
+
+def _post(cluster: Any, path: str, data: bytes, ctype: str) -> tuple[int, dict]:
+    req = urllib.request.Request(cluster.url + path, data=data, method="POST",
+                                 headers={"Content-Type": ctype, "Accept": "application/vnd.kubernetes.protobuf,application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_protobuf_configmap_is_read_and_answered_in_json(local_cluster):
+    code, body = _post(local_cluster, "/api/v1/namespaces/default/configmaps", _configmap_protobuf(),
+                       "application/vnd.kubernetes.protobuf")
+    assert code == 201, body
+    stored = local_cluster.api.get("configmaps", "default", "cm")
+    assert stored["data"] == {"a": "b"} and stored["binaryData"] == {"bin": "AAE="}
+    assert stored["metadata"]["labels"] == {"team": "ml"}
+    job = b"k8s\x00" + _field(1, _field(1, b"batch/v1") + _field(2, b"Job")) + _field(2, b"")
+    code, body = _post(local_cluster, "/apis/batch/v1/namespaces/default/jobs", job, "application/vnd.kubernetes.protobuf")
+    assert code == 415 and "send JSON" in body["message"]
+    code, body = _post(local_cluster, "/api/v1/namespaces/default/configmaps", b"k8s\x00\xff", "application/vnd.kubernetes.protobuf")
+    assert code == 415
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+def test_kubectl_create_configmap_secret_namespace(local_cluster, tmp_path):
+    env = {**os.environ, "KUBECONFIG": str(local_cluster.kubeconfig_path), "HOME": str(tmp_path)}
+    for args in (["create", "configmap", "cm", "--from-literal=a=b"], ["create", "secret", "generic", "s",
+                 "--from-literal=pw=x"], ["create", "namespace", "team-a"], ["delete", "configmap", "cm"]):
+        out = subprocess.run(["kubectl", *args], env=env, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, (args, out.stderr)
+    assert local_cluster.api.get("secrets", "default", "s")["data"] == {"pw": "eA=="}

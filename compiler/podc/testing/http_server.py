@@ -10,7 +10,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from podc.testing import discovery, openapi, tables
+from podc.testing import discovery, openapi, protobuf, tables
 from podc.testing.api_errors import ApiError, bad_request
 from podc.testing.faults import RequestRecord
 from podc.testing.routing import Route, is_true, number_param, route
@@ -291,7 +291,13 @@ class _Handler(BaseHTTPRequestHandler):
         if not raw:
             return None
         ctype = (self.headers.get("Content-Type") or "").lower()
-        if "protobuf" in ctype or "cbor" in ctype:
+        if "protobuf" in ctype:
+            try:
+                return protobuf.decode(raw)
+            except protobuf.DecodeError as e:
+                raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - "
+                               f"accepted media types include: application/json, application/yaml ({e})") from None
+        if "cbor" in ctype:
             raise ApiError(415, "UnsupportedMediaType",
                            f'the body of the request was in an unknown format - accepted media types include: '
                            f'application/json, application/yaml (the podc emulator speaks JSON only, not {ctype})')
