@@ -49,12 +49,6 @@ SKIPPED: dict[tuple[str, str], str] = {
     ("docs/testing.md", "with LocalCluster(compat="): "starts a LocalCluster server; fragment of a test",
     ("docs/dagster.md", "from dagster import execute_job"): "owned by the Dagster docs (their fix is pending)",
     ("README.md", "$ podc check            # a project whose ml"): "shows the output of a hypothetical project",
-    # Fragments that use the caller's data (`node`, `pod`, `doc`, a file): to be made runnable.
-    ("docs/format.md", "from podc.model import validate_layer"): "fragment: uses the caller's `node` and `diags`",
-    ("docs/pss.md", "from podc.check.pss import evaluate_pod"): "fragment: uses the caller's `pod`",
-    ("docs/schema.md", "from podc.check.schema import validator_for"): "fragment: uses the caller's `doc`",
-    ("docs/schema.md", "from podc.kube.quantity import"): "fragment: shows placeholder digests (`sha256:...`)",
-    ("docs/source.md", "from podc.source import load_file"): "fragment: reads the caller's jobs.yaml",
 }
 
 
