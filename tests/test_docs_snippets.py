@@ -45,8 +45,6 @@ TIMEOUT = 180
 SKIPPED: dict[tuple[str, str], str] = {
     ("docs/runtime.md", "podc submit"): "submits to a real cluster and waits for it",
     ("docs/runtime.md", "from podc.runtime import Runtime"): "needs a real cluster (kubeconfig)",
-    ("docs/testing.md", "cluster.faults.fail("): "needs a running LocalCluster server named `cluster`",
-    ("docs/testing.md", "with LocalCluster(compat="): "starts a LocalCluster server; fragment of a test",
     ("docs/dagster.md", "from dagster import execute_job"): "owned by the Dagster docs (their fix is pending)",
     ("README.md", "$ podc check            # a project whose ml"): "shows the output of a hypothetical project",
 }
