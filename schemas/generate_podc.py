@@ -94,6 +94,7 @@ PROJECT_FIELDS = {
                 "exceptionExpiry, failOn.",
     "allowedRoots": "Folders outside the project (name: path relative to podc.yaml) that layer, file: and "
                     "extends paths may reach; by default every path stays inside the project folder.",
+    "images": "Image overrides (as kustomize's images:): [{name, newName?, newTag?, digest?}].",
 }
 
 

@@ -40,7 +40,7 @@ ALLOWED = {
     "pipeline": (*_BASE, "pipeline", "project", "render", "merge", "source", "normalize"),
     "emit": (*_BASE, "emit"),
     "runtime": (*_BASE, "kube", "runtime", "source"),
-    "testing": (*_BASE, "kube", "testing"),
+    "testing": (*_BASE, "kube", "testing", "resources"),  # resources: the pinned schemas (OpenAPI)
 }
 FORBIDDEN_FOR_CORE = ("cli", "runtime", "testing", "dagster")
 FORBIDDEN_FOR_CHECK = ("cli", "runtime", "testing", "dagster", "pipeline", "api", "project")

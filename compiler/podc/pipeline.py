@@ -20,7 +20,7 @@ from podc.tree import MapNode, Node, Origin, ScalarNode, from_plain
 
 __all__ = ["CompileResult", "compile_project", "compile_layers", "load_project", "LayerInput"]
 
-LayerInput = Union[str, os.PathLike, dict, MapNode]
+LayerInput = Union[str, os.PathLike, dict, "tuple[str, dict]", MapNode]
 Patch = tuple[MapNode, str]
 
 
@@ -145,13 +145,14 @@ class _Run:
                 steps.extend(self.files(LayerRef(Path(os.path.normpath(base_dir / layer)), Pos()), seen, diags))
             elif isinstance(layer, MapNode):
                 steps.append(_Step(None, node=layer))
-            elif isinstance(layer, dict):
-                name = f"layer-{i}"
-                node = from_plain(layer, Origin(name, Pos(f"<{name}>")), diags)
+            elif isinstance(layer, dict) or _is_named(layer):
+                name, data = layer if isinstance(layer, tuple) else (f"layer-{i}", layer)
+                node = from_plain(data, Origin(name, Pos(f"<{name}>")), diags)
                 if isinstance(node, MapNode):
                     steps.append(_Step(None, node=node))
             else:
-                diags.add("layer.type", f"a layer is a file path, a dict or a MapNode, got {type(layer).__name__}")
+                diags.add("layer.type", "a layer is a file path, a dict, a (name, dict) pair or a MapNode, got "
+                          f"{type(layer).__name__}")
         return steps
 
     def target(self, target: Target, profile: str | None, extra: Sequence[LayerInput], diags: Diagnostics):
@@ -192,6 +193,11 @@ def _keeps_tree(depth: int, last: bool) -> bool:
     files. Any other prefix is re-merged from the nearest kept one, which bounds both the memory
     and the re-merging of very long stacks."""
     return last or depth <= 8 or depth & (depth - 1) == 0
+
+
+def _is_named(layer: Any) -> bool:
+    """A named in-memory layer: ``(name, dict)``, shown in provenance as ``name``."""
+    return isinstance(layer, tuple) and len(layer) == 2 and isinstance(layer[0], str) and isinstance(layer[1], dict)
 
 
 def _facts(steps: list[_Step], layers: list[tuple[Any, list[Patch]]]):
@@ -270,6 +276,10 @@ def compile_loaded(project: Project, profile: str | None = None, targets: Iterab
             if job is not None:
                 jobs.append(job)
     diags.raise_if_errors()
+    if project.images:
+        from podc.render.images import apply_image_overrides
+
+        jobs = apply_image_overrides(jobs, project.images)
     return CompileResult(jobs, diags.sorted(), project, chosen, run.cache.loaded())
 
 

@@ -170,7 +170,7 @@ def test_suppressed_violations_are_never_silent(tmp_path):
     assert "suppressed by exceptions" in out and "pod-security/privileged" in out and "SEC-1 driver" in out
     # compile counts them too
     code, _, err = compile_cli(root, "--stdout")
-    assert "2 policy violation(s) suppressed by exceptions" in err
+    assert "2 policy violations suppressed by exceptions" in err
 
 
 def test_sarif_carries_suppressions_with_the_reason(tmp_path):

@@ -79,16 +79,16 @@ def test_check_with_changed_files_compiles_only_affected_targets(simple_project:
     assert podc_cli(capsys, "compile", str(simple_project))[0] == 0
     (simple_project / "jobs/hello.yaml").write_text("image: busybox:1.37\n")
     (simple_project / "jobs/other.yaml").write_text("image: busybox:1.37\n")
-    import podc.api
+    import podc.pipeline
 
     compiled: list = []
-    real = podc.api.compile_loaded
+    real = podc.pipeline.compile_loaded
 
     def spy(project, profile=None, targets=None, *a, **kw):
         compiled.append(targets)
         return real(project, profile, targets, *a, **kw)
 
-    monkeypatch.setattr(podc.api, "compile_loaded", spy)
+    monkeypatch.setattr(podc.pipeline, "compile_loaded", spy)
     code, _, err = podc_cli(capsys, "compile", str(simple_project), "--check", str(simple_project / "jobs/other.yaml"))
     assert code == 1 and compiled == [["other"]] and "hello" not in err
     # a file no target uses: nothing to compile, success

@@ -35,7 +35,8 @@ def test_a_directory_as_a_layer_file_says_directory(tmp_path: Path):
     (d,) = errors_of(root)
     assert d.code == "input.not-a-file"
     assert "expected a layer file, found a directory: layers (layer `base`)" in d.message
-    assert (d.pos.line, d.pos.col) == (6, 14)  # where the target uses the layer `base`
+    assert (d.pos.line, d.pos.col) == (3, 9)  # where `layers:` writes the path (the line to fix)…
+    assert [(p.line, p.col) for p, _ in d.related] == [(6, 14)]  # …and where the target uses `base`
 
 
 def test_extends_a_directory_says_directory(tmp_path: Path):

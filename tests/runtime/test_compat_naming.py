@@ -17,8 +17,8 @@ from podc.runtime.naming import (
 )
 from rt_builders import job_manifest
 
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\Z")
 
 KEYS = ["transform[2026-11-24]", "transform[2026-11-25]", "graph.inner.op[part_a.b]", "op[ü-ñ-日本]",
         "op[" + "x" * 300 + "]", "op[" + "x" * 300 + "y]", "__leading_and_trailing__", "[]", "日本"]

@@ -181,8 +181,27 @@ def _pss_violations(doc: Document, pss: tuple[str, str]) -> list[Violation]:
     out = []
     for f in evaluate_pod(meta, spec, pss[0], pss[1]):
         path = prefix + (f.path if f.path.startswith("/metadata") else "/spec" + f.path)
-        out.append(doc.violation(PSS_POLICY, f.check_id, "error", f.message, path, f.hint))
+        hint = f.hint
+        if f.check_id == "allowPrivilegeEscalation" and getattr(doc, "target", None) is not None:
+            path, hint = _escalation_of_privileged(doc, path, hint)
+        out.append(doc.violation(PSS_POLICY, f.check_id, "error", f.message, path, hint))
     return out
+
+
+def _escalation_of_privileged(doc: Document, path: str, hint: str | None) -> tuple[str, str | None]:
+    """In a podc target, a privileged container cannot set allowPrivilegeEscalation: false (the API
+    server rejects the pair, so podc leaves its default out): the finding belongs to the `privileged: true` line,
+    not to whichever layer last touched the securityContext, and the fix is to drop privileged."""
+    from podc.check.documents import resolve
+
+    cut = path.find("/securityContext")
+    container = resolve(doc.manifest, path[:cut]) if cut > 0 else None
+    context = container.get("securityContext") if isinstance(container, dict) else None
+    if not isinstance(context, dict) or context.get("privileged") is not True:
+        return path, hint
+    return (path[:cut] + "/securityContext/privileged",
+            "remove `privileged: true` (podc then sets allowPrivilegeEscalation: false); a privileged "
+            "container cannot set allowPrivilegeEscalation to false")
 
 
 def _rule_metadata(result: CheckResult, options: CheckOptions) -> dict[tuple[str, str], dict]:

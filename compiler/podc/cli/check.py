@@ -15,6 +15,12 @@ __all__ = ["main", "build_parser"]
 
 PROJECT_FILE = "podc.yaml"
 _MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+# podc's own bookkeeping in an output folder (the output manifest, temp files of a running
+# compile): not Kubernetes objects, so `podc check build/` skips them.
+_PODC_OWN_FILES = (".podc-manifest", ".podc-tmp-")
+# `podc check -` reads the manifests from standard input (a pipe from `podc compile --stdout`,
+# helm template, kustomize build…); podc's reader bounds what it reads from a pipe.
+_STDIN = "/dev/stdin"
 
 
 class _UsageError(Exception):
@@ -26,12 +32,22 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(message)
 
 
+_EXAMPLES = """examples:
+  podc check                                   # the project in the current folder
+  podc check examples/platform --format sarif -o podc.sarif
+  podc check build/                            # compiled outputs (podc's own files are skipped)
+  podc compile --stdout | podc check -         # manifests on standard input
+  podc check job.yaml --pss baseline --fail-on warning
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="podc check", description="Check podc projects or Kubernetes manifests against "
-                "schema, Pod Security Standards, best practices and custom policies.")
+                "schema, Pod Security Standards, best practices and custom policies.",
+                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EXAMPLES)
     p.add_argument("paths", nargs="*", metavar="PATH",
-                   help="a project (folder with podc.yaml, or the file) or manifest files/folders; "
-                        "default: the project in the current folder")
+                   help="a project (folder with podc.yaml, or the file) or manifest files/folders, or - for "
+                        "manifests on standard input; default: the project in the current folder")
     p.add_argument("--project", action="append", default=[], metavar="P", help="a podc project to check")
     p.add_argument("--profile", help="project profile to compile with")
     p.add_argument("--target", action="append", dest="targets", metavar="T", help="only these project targets")
@@ -46,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-on", choices=("error", "warning", "info"), default=None,
                    help="lowest severity that fails the run (default error, or the project's failOn)")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report here (atomically) instead of stdout")
-    p.add_argument("--no-color", action="store_true", help="never colour the text report")
+    p.add_argument("--no-color", action="store_true", help="never colour the text report (also: NO_COLOR=1)")
     p.add_argument("--show-suppressed", action="store_true",
                    help="list the violations exceptions suppressed (text report; the other formats always carry them)")
     return p
@@ -66,10 +82,13 @@ def _split_inputs(paths: list[str], projects: list[str]) -> tuple[list[str], lis
             if (p / PROJECT_FILE).is_file():
                 proj.append(str(p / PROJECT_FILE))
             else:
-                found = sorted(str(f) for f in p.rglob("*") if f.is_file() and f.suffix in _MANIFEST_SUFFIXES)
+                found = sorted(str(f) for f in p.rglob("*") if f.is_file() and f.suffix in _MANIFEST_SUFFIXES
+                               and not f.name.startswith(_PODC_OWN_FILES))
                 if not found:
                     raise _UsageError(f"{raw}: no podc.yaml and no .yaml/.yml/.json files in this folder")
                 manifests.extend(found)
+        elif raw == "-":
+            manifests.append(_STDIN)
         elif p.name == PROJECT_FILE:
             proj.append(raw)
         else:
@@ -132,18 +151,10 @@ def _refuse_overwriting_an_input(args: argparse.Namespace) -> None:
 
 
 def _write_atomic(path: str, text: str) -> None:
-    import tempfile
+    """The report file, atomically, with the mode any new file gets (0666 minus the umask)."""
+    from podc.emit import write_atomic
 
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".podc-check-", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic(Path(path), text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,8 +184,10 @@ def _main(argv: list[str] | None) -> int:
         sys.stderr.write(parser.format_usage())
         return 2
     except PodcError as e:
-        color = sys.stderr.isatty() and "NO_COLOR" not in os.environ
-        sys.stderr.write(format_diagnostics(e.diagnostics, color=color) + "\n")
+        from podc.cli.console import use_color
+        from podc.cli.hints import with_source_hints
+
+        sys.stderr.write(format_diagnostics(with_source_hints(e.diagnostics), color=use_color(sys.stderr)) + "\n")
         return 2
     except KeyboardInterrupt:
         return 130
@@ -188,9 +201,11 @@ def _main(argv: list[str] | None) -> int:
         sys.stderr.write(format_diagnostics(as_input.diagnostics) + "\n")
         return 2
     from podc.check.report import render
+    from podc.cli import console
 
-    color = (args.format == "text" and not args.output and not args.no_color and sys.stdout.isatty()
-             and "NO_COLOR" not in os.environ)
+    if console.quiet() and args.format == "text" and not args.output and not result.failed:
+        return result.exit_code  # --quiet: the text report only when the check fails
+    color = args.format == "text" and not args.output and not args.no_color and console.use_color(sys.stdout)
     text = render(args.format, result, color=color, show_suppressed=args.show_suppressed)
     try:
         if args.output:

@@ -1,5 +1,5 @@
 """``podc compile [PROJECT] [FILES…] [--profile P] [--target T…] [--out DIR | --stdout]
-[--format yaml|json] [--check] [--no-policy]``
+[--format yaml|json] [--check] [--no-policy] [--set FIELD=VALUE…] [--image NAME=REF…]``
 
 Writes ``<out>/<target>.yaml`` (or ``.json``) per target. ``--check`` writes nothing and exits 1
 when an output is missing or out of date; with FILES (what pre-commit passes) only the targets
@@ -17,8 +17,20 @@ from typing import Sequence
 __all__ = ["main", "compile_command", "build_parser"]
 
 
+EXAMPLES = """examples:
+  podc compile                                  # the project in the current folder -> build/
+  podc compile examples/platform --profile dev --target train-resnet --stdout
+  podc compile --set resources.limits.memory=2Gi --set env.LOG_LEVEL=debug --stdout
+  podc compile --image busybox=registry.example.com/mirror/busybox:1.36
+  podc compile --check                          # pre-commit: exit 1 when build/ is out of date
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="podc compile", description="Compile a podc project into Job manifests.")
+    from podc.cli.overrides import add_override_options
+
+    p = argparse.ArgumentParser(prog="podc compile", description="Compile a podc project into Job manifests.",
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES)
     p.add_argument("paths", nargs="*", metavar="PROJECT|FILE",
                    help="the project folder or podc.yaml (default: .), then changed files (with --check)")
     p.add_argument("--profile", help="profile to apply (default: the project's defaultProfile)")
@@ -29,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", "-f", choices=("yaml", "json"), default="yaml")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if outputs are missing or out of date")
     p.add_argument("--no-policy", action="store_true", help="skip the policy packs (Pod Security, best practices, custom); the schema and API-server rules always run")
+    add_override_options(p)
     return p
 
 
@@ -47,7 +60,7 @@ def main(argv: Sequence[str]) -> int:
     with gc_paused():  # a short-lived process building large acyclic trees: see gc_paused
         return compile_command(project=project, files=files, profile=args.profile, targets=args.targets,
                                out=args.out, stdout=args.stdout, fmt=args.format, check=args.check,
-                               policy=not args.no_policy)
+                               policy=not args.no_policy, sets=args.sets, images=args.images)
 
 
 def _split_paths(paths: list[str]) -> tuple[str, list[str]]:
@@ -73,48 +86,24 @@ def _reject_files(files: Sequence[str]) -> None:
 
 def compile_command(*, project: str = ".", files: Sequence[str] = (), profile: str | None = None,
                     targets: Sequence[str] | None = None, out: str | None = None, stdout: bool = False,
-                    fmt: str = "yaml", check: bool = False, policy: bool = True) -> int:
-    from podc._version import __version__
-    from podc.emit import apply_plan, marker_line, plan_outputs, render_document
-    from podc.errors import format_diagnostics
-    from podc import api, pipeline
-    from podc.project import LayerCache
+                    fmt: str = "yaml", check: bool = False, policy: bool = True, sets: Sequence[str] = (),
+                    images: Sequence[str] = ()) -> int:
+    from podc.cli import console
+    from podc.emit import apply_plan, plan_outputs
 
-    proj = pipeline.load_project(project)
-    out_dir = Path(out).absolute() if out else proj.output
-    ext = ".json" if fmt == "json" else ".yaml"
-    selected = list(targets) if targets else None
-    cache = LayerCache(proj)  # shared with the affected-targets scan: each layer file is read once
-    if check and files and selected is None:
-        selected = _affected_targets(proj, profile, files, out_dir, ext, cache)
-        if not selected:
-            return 0
-    result = api.compile_loaded(proj, profile, selected, check=True, policies=policy, cache=cache)
-    diagnostics = result.diagnostics
-    policy_errors = [d for d in diagnostics if d.severity == "error"]
-    if policy_errors:
-        print(format_diagnostics(policy_errors, color=_color()), file=sys.stderr)
-    suppressed = sum(d.code == "check.suppressed" for d in diagnostics)
-    if suppressed:  # never silent: an exception that hides a violation is counted on every compile
-        print(f"podc: {suppressed} policy violation(s) suppressed by exceptions; "
-              "run `podc check --show-suppressed` to list them", file=sys.stderr)
-    others = len(diagnostics) - len(policy_errors) - suppressed
-    if others:  # warnings and notes: `podc check` shows them; compile stays quiet enough for hooks
-        print(f"podc: {others} policy warning(s)/note(s); run `podc check` to see them", file=sys.stderr)
-    if policy_errors:
-        # Schema and API-server errors are never skippable: the API server would reject the Job.
-        skippable = policy and not any(d.code.startswith("check.schema.") for d in policy_errors)
-        print(f"podc: {len(policy_errors)} policy error(s); nothing written"
-              + (" (use --no-policy to skip policy packs)" if skippable else ""), file=sys.stderr)
+    built = build_outputs(project=project, files=files, profile=profile, targets=targets, out=out, fmt=fmt,
+                          check=check, policy=policy, sets=sets, images=images)
+    if built is None:  # --check with changed files that no target uses
+        return 0
+    if built.failed:
         return 1
     if stdout:
-        sys.stdout.write(_stdout_text(result.jobs, fmt))
+        sys.stdout.write(_stdout_text(built.result.jobs, fmt))
         return 0
-    marker = marker_line(__version__, Path(os.path.relpath(proj.path, out_dir)).as_posix())
-    contents = {f"{job.target}{ext}": render_document(job.manifest, fmt, marker) for job in result.jobs}
+    out_dir = built.out_dir
     _check_output_folder(out_dir)
-    plan = plan_outputs(out_dir, contents, prune=selected is None)
-    shown = _shown(out_dir)
+    plan = plan_outputs(out_dir, built.contents, prune=built.selected is None)
+    shown = shown_folder(out_dir)
     if check:
         if plan.up_to_date:
             return 0
@@ -124,7 +113,7 @@ def compile_command(*, project: str = ".", files: Sequence[str] = (), profile: s
         for name in plan.remove:
             print(f"podc: stale (its target is gone): {shown}/{name}", file=sys.stderr)
         cmd = "podc compile" + ("" if project == "." else f" {project}") + (f" --profile {profile}" if profile else "")
-        print(f"podc: outputs are out of date; run `{cmd}`", file=sys.stderr)
+        print(f"podc: outputs are out of date; run `{cmd}` (`podc diff` shows the changes)", file=sys.stderr)
         return 1
     try:
         apply_plan(plan)
@@ -132,9 +121,93 @@ def compile_command(*, project: str = ".", files: Sequence[str] = (), profile: s
         if e.errno is None:  # not the system refusing (permissions, read-only, full disk…): a podc bug
             raise
         _raise_write_error(e, out_dir)
-    print(f"podc: {len(plan.write)} written, {len(plan.unchanged)} unchanged, {len(plan.remove)} removed in {shown}",
-          file=sys.stderr)
+    for name in plan.write:
+        console.detail(f"podc: wrote {shown}/{name}")
+    for name in plan.remove:
+        console.detail(f"podc: removed {shown}/{name} (its target is gone)")
+    console.say(f"podc: {len(plan.write)} written, {len(plan.unchanged)} unchanged, {len(plan.remove)} removed "
+                f"in {shown}")
     return 0
+
+
+class Built:
+    """A compile's outputs in memory: what ``compile`` writes and ``diff`` compares."""
+
+    def __init__(self, proj, result, out_dir: Path, contents: dict[str, str], selected, failed: bool):
+        self.proj, self.result, self.out_dir, self.contents = proj, result, out_dir, contents
+        self.selected, self.failed = selected, failed
+
+
+def build_outputs(*, project: str = ".", files: Sequence[str] = (), profile: str | None = None,
+                  targets: Sequence[str] | None = None, out: str | None = None, fmt: str = "yaml",
+                  check: bool = False, policy: bool = True, sets: Sequence[str] = (),
+                  images: Sequence[str] = ()) -> Built | None:
+    """Compile (and check) the project and render every output file; print the compile's
+    diagnostics. None when ``check`` with ``files`` affects no target."""
+    from podc._version import __version__
+    from podc.cli.overrides import apply_images, set_layers
+    from podc.emit import marker_line, render_document
+    from podc import pipeline
+    from podc.project import LayerCache
+
+    extra = set_layers(list(sets))
+    proj = pipeline.load_project(project)
+    apply_images(proj, list(images))
+    out_dir = Path(out).absolute() if out else proj.output
+    ext = ".json" if fmt == "json" else ".yaml"
+    selected = list(targets) if targets else None
+    cache = LayerCache(proj)  # shared with the affected-targets scan: each layer file is read once
+    if check and files and selected is None:
+        selected = _affected_targets(proj, profile, files, out_dir, ext, cache)
+        if not selected:
+            return None
+    result = pipeline.compile_loaded(proj, profile, selected, extra, cache=cache)
+    from podc.check.projects import check_compiled
+
+    # The schema and API-server rules always run (the API server would reject what they reject);
+    # --no-policy skips the policy packs only.
+    stats: dict = {}
+    findings = check_compiled(result.jobs, proj, result.layers, policies=policy, stats=stats)
+    failed = report_compile_diagnostics(result.diagnostics, findings, stats.get("suppressed", 0))
+    marker = marker_line(__version__, Path(os.path.relpath(proj.path, out_dir)).as_posix())
+    contents = {f"{job.target}{ext}": render_document(job.manifest, fmt, marker) for job in result.jobs}
+    return Built(proj, result, out_dir, contents, selected, failed)
+
+
+def report_compile_diagnostics(own: list, findings: list, suppressed: int) -> bool:
+    """Print the compile's own warnings (merge warnings…) with their locations, policy errors in
+    full, and a count of policy warnings (notes alone are not worth a line). True when a policy
+    error fails the compile."""
+    from podc.cli import console
+    from podc.errors import format_diagnostics
+
+    color = console.use_color(sys.stderr)
+    errors = [d for d in findings if d.severity == "error"]
+    warnings = [d for d in findings if d.severity == "warning"]
+    notes = [d for d in findings if d.severity not in ("error", "warning") and d.code != "check.suppressed"]
+    if own and not console.quiet():
+        print(format_diagnostics(own, color=color), file=sys.stderr)
+    if errors:
+        print(format_diagnostics(errors, color=color), file=sys.stderr)
+    if console.verbose() and (warnings or notes):
+        print(format_diagnostics(warnings + notes, color=color), file=sys.stderr)
+    elif warnings:
+        extra = f" and {_count(len(notes), 'note')}" if notes else ""
+        console.say(f"podc: {_count(len(warnings), 'policy warning')}{extra}; run `podc check` to see them")
+    if suppressed:
+        # never silent: an exception that hides a violation is counted on every compile
+        console.say(f"podc: {_count(suppressed, 'policy violation')} suppressed by exceptions; "
+                    "run `podc check --show-suppressed` to list them")
+    if errors:
+        # Schema and API-server errors are never skippable: the API server would reject the Job.
+        skippable = not any(d.code.startswith("check.schema.") for d in errors)
+        print(f"podc: {_count(len(errors), 'policy error')}; nothing written"
+              + (" (use --no-policy to skip policy packs)" if skippable else ""), file=sys.stderr)
+    return bool(errors)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _check_output_folder(out_dir: Path) -> None:
@@ -195,10 +268,7 @@ def _stdout_text(jobs: list, fmt: str) -> str:
     return "---\n".join(to_yaml(j.manifest) for j in jobs)
 
 
-def _shown(path: Path) -> str:
+def shown_folder(path: Path) -> str:
     rel = os.path.relpath(path)
     return path.as_posix() if rel.startswith("..") else Path(rel).as_posix()
 
-
-def _color() -> bool:
-    return sys.stderr.isatty() and "NO_COLOR" not in os.environ

@@ -22,6 +22,10 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...], str | None, str]] = {
     "compile": ("podc.cli.compile", ("main",), None, "compile a project's targets into Job manifests"),
     "explain": ("podc.cli.explain", ("main",), None, "show which layer set each value of a compiled Job"),
     "check": ("podc.cli.check", ("main",), None, "check manifests or a project against schemas and policies"),
+    "diff": ("podc.cli.diff", ("main",), None, "show how a compile would change the output folder"),
+    "init": ("podc.cli.init", ("main",), None, "create a new project (podc.yaml, layers, a job)"),
+    "fmt": ("podc.cli.fmt", ("main",), None, "format layer and project files canonically, keeping comments"),
+    "completion": ("podc.cli.completion", ("main",), None, "print a shell completion script (bash, zsh, fish)"),
     "submit": ("podc.cli.submit", ("main", "run_submit"), "runtime", "submit compiled Jobs to a cluster"),
     "local-cluster": ("podc.testing.cli", ("main",), "runtime", "run the local Kubernetes API emulator"),
     "migrate": ("podc.cli.migrate", ("main",), "runtime", "turn a dagster-k8s run config into podc layers"),
@@ -33,16 +37,22 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 
 
 
 def _usage() -> str:
-    lines = ["usage: podc [--version] <command> [options]", "", "commands:"]
+    lines = ["usage: podc [--version] [-q | -v] [--no-color | --color] <command> [options]", "", "commands:"]
     for name, (_, _, _, text) in COMMANDS.items():
         lines.append(f"  {name:<14} {text}")
-    lines.append("")
-    lines.append("Run `podc <command> --help` for the options of a command.")
+    lines += ["", "options of every command (anywhere on the command line):",
+              "  -q, --quiet    only errors and the command's output; no progress or summary lines",
+              "  -v, --verbose  more detail (each file written, each warning and note)",
+              "  --no-color     never colour output (also: NO_COLOR=1); --color always (also: FORCE_COLOR=1)",
+              "", "Run `podc <command> --help` for the options of a command; docs/cli.md has examples."]
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+    from podc.cli import console
+
+    console.reset()
+    args = console.take_global_options(sys.argv[1:] if argv is None else argv)
     _safe_stdout()
     return run_guarded(lambda: _dispatch(args))
 
@@ -159,10 +169,12 @@ def path_error(e: BaseException):
 
 
 def report_error(e) -> None:
+    from podc.cli.hints import with_source_hints
     from podc.errors import format_diagnostics
 
-    color = sys.stderr.isatty() and "NO_COLOR" not in os.environ
-    print(format_diagnostics(e.diagnostics, color=color), file=sys.stderr)
+    from podc.cli.console import use_color
+
+    print(format_diagnostics(with_source_hints(e.diagnostics), color=use_color(sys.stderr)), file=sys.stderr)
 
 
 def report_internal_error(e: BaseException) -> int:

@@ -11,6 +11,8 @@ Tagged unions use tags written ``<like-this>`` (:func:`tag`), which can never be
 
 from __future__ import annotations
 
+import re
+
 from typing import Annotated, Any, Callable
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
@@ -98,15 +100,31 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+_REGEX_DUMP = re.compile(r", regex used for validation is '.*'\)")
+
+
 def _checked(check: Callable[[str], list[str]], what: str) -> Callable[[str], str]:
     def validate(value: str) -> str:
         errs = check(value)
         if errs:
+            # Kubernetes' messages end in the validation regex: noise for a person; a valid name
+            # close to theirs (`MyJob` -> `myjob`) says more.
+            why = "; ".join(_REGEX_DUMP.sub(")", e) for e in errs)
+            fixed = _close_valid_name(value, check)
+            if fixed is not None:
+                why += f"; did you mean {fixed!r}?"
             raise PydanticCustomError("podc_name", "invalid {what} {value}: {why}",
-                                      {"what": what, "value": _short(value), "why": "; ".join(errs)})
+                                      {"what": what, "value": _short(value), "why": why})
         return value
 
     return validate
+
+
+def _close_valid_name(value: Any, check: Callable[[str], list[str]]) -> str | None:
+    if not isinstance(value, str):
+        return None
+    candidate = re.sub(r"[^a-z0-9.-]+", "-", value.lower()).strip("-.")[:63].strip("-.")
+    return candidate if candidate and candidate != value and not check(candidate) else None
 
 
 #: A Kubernetes resource quantity: a string ("500m", "1Gi") or a plain number (2, 0.5).

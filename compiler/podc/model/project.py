@@ -12,7 +12,7 @@ from podc.model.constants import is_path_like
 from podc.model.layer import LayerSpec, PolicyException
 from podc.model.rules import K8S_VERSION, PSS_LEVEL
 
-__all__ = ["ProjectSpec", "Target", "Policies", "BestPractices", "is_path_like"]
+__all__ = ["ProjectSpec", "Target", "Policies", "BestPractices", "ImageOverrideSpec", "is_path_like"]
 
 
 def _k8s_version(value: str) -> str:
@@ -73,6 +73,16 @@ def _bool_or_list(value: Any) -> str:
     return tag("list") if isinstance(value, list) else tag("bool")
 
 
+class ImageOverrideSpec(Base):
+    """One entry of ``images:`` (as kustomize's): containers whose image name is ``name`` get
+    ``newName``, ``newTag`` and/or ``digest`` (a tag or digest replaces both the old ones)."""
+
+    name: Annotated[str, Field(min_length=1)]
+    newName: Annotated[str, Field(min_length=1)] | None = None
+    newTag: Annotated[str, Field(min_length=1)] | None = None
+    digest: Annotated[str, Field(min_length=1)] | None = None
+
+
 class Target(Base):
     """One Job to compile: its layers (names from ``layers:`` or paths), own file and inline layers."""
 
@@ -96,3 +106,4 @@ class ProjectSpec(Base):
     # Folders outside the project that layer, `file:` and `extends` paths may reach (name: path
     # relative to podc.yaml); every other path must stay inside the project folder.
     allowedRoots: dict[str, str] | None = None
+    images: list[ImageOverrideSpec] | None = None

@@ -37,6 +37,7 @@ class LayerRef:
     path: Path
     pos: Pos
     written: str | None = None  # the path as the user wrote it (for "not found" messages)
+    defined_at: Pos | None = None  # where a named layer's path is written (`layers:`), if by name
 
 
 @dataclass
@@ -164,9 +165,13 @@ _WINDOWS_DRIVE = re.compile(r"[A-Za-z]:[\\/]")
 def _missing_layer(ref: LayerRef, relative: str, name: str, diags: Diagnostics) -> None:
     """A layer path that names no file: a folder, a Windows-style path, or simply nothing."""
     shown = relative + (f" (layer `{name}`)" if name != relative else "")
+    # a layer used by name is reported where its path is written (the line to fix)
+    where, related = ref.pos, []
+    if ref.defined_at is not None and ref.defined_at != ref.pos:
+        where, related = ref.defined_at, [(ref.pos, f"layer `{name}` is used here")]
     if ref.path.is_dir():
-        diags.add("input.not-a-file", f"expected a layer file, found a directory: {shown}", ref.pos,
-                  hint="name a .yaml file inside it")
+        diags.add("input.not-a-file", f"expected a layer file, found a directory: {shown}", where,
+                  hint="name a .yaml file inside it", related=related)
         return
     written = ref.written or relative
     if _WINDOWS_DRIVE.match(written):
@@ -176,7 +181,7 @@ def _missing_layer(ref: LayerRef, relative: str, name: str, diags: Diagnostics) 
         hint = f"podc paths use `/` on every OS and are relative to the file that names them: `{fixed}`"
     else:
         hint = "paths are relative to the file that names them"
-    diags.add("input.missing-file", f"layer file not found: {shown}", ref.pos, hint=hint)
+    diags.add("input.missing-file", f"layer file not found: {shown}", where, hint=hint, related=related)
 
 
 def _take_extends(node: MapNode, base: Path, diags: Diagnostics) -> tuple[list[LayerRef], MapNode]:

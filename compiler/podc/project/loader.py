@@ -61,6 +61,7 @@ class Project:
     policies: Any = None
     roots: Roots | None = None  # where layer, file:, extends and exception-file paths may point
     _names: dict[Path, str] | None = field(default=None, init=False, repr=False, compare=False)
+    images: list = field(default_factory=list)  # image overrides: `images:`, then --image
 
     def layer_name(self, path: Path) -> str:
         """The name provenance shows for a layer file: its (first) name in ``layers:`` or its path."""
@@ -168,6 +169,7 @@ class _ProjectReader:
             profile_pos={k: n.key_pos.get(k, Pos()) for k in ("defaultProfile",)},
             default_profile=default, targets=targets,
             policies=to_plain(policies) if policies is not None else None, roots=roots,
+            images=_image_overrides(n.get("images")),
         )
 
     def _allowed_roots(self, node: Node | None) -> dict[str, Path]:
@@ -225,7 +227,7 @@ class _ProjectReader:
             if not text:
                 continue
             if text in layers:
-                refs.append(LayerRef(layers[text].path, item.origin.pos, layers[text].written))
+                refs.append(LayerRef(layers[text].path, item.origin.pos, layers[text].written, layers[text].pos))
             elif text.endswith((".yaml", ".yml", ".json")) or "/" in text:
                 refs.append(self._file_ref(text, item.origin.pos, self.root))
             else:
@@ -265,6 +267,18 @@ class _ProjectReader:
 
 def _text(node: Node | None) -> str | None:
     return str(node.value) if isinstance(node, ScalarNode) and node.value is not None else None
+
+
+def _image_overrides(node: Node | None) -> list:
+    """``images:`` entries (their shape is checked by the model) as keyword arguments of
+    :class:`podc.kube.image_overrides.ImageOverride` (render applies them)."""
+    out = []
+    for item in getattr(node, "items", None) or []:
+        if isinstance(item, MapNode) and _text(item.get("name")):
+            out.append({"name": _text(item.get("name")), "new_name": _text(item.get("newName")),
+                        "new_tag": _text(item.get("newTag")), "digest": _text(item.get("digest")),
+                        "pos": item.origin.pos, "layer": "images"})
+    return out
 
 
 def relabel(node: Node, layer: str) -> Node:

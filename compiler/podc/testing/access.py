@@ -42,6 +42,9 @@ BODY_TYPES = frozenset({
     "application/json", "application/yaml",
     "application/merge-patch+json", "application/strategic-merge-patch+json", "application/json-patch+json",
     "application/apply-patch+yaml",
+    # kubectl's typed clients (create configmap/secret/namespace) send protobuf; like the JSON and
+    # YAML types it is not a type a web page can send cross-origin without a preflight
+    "application/vnd.kubernetes.protobuf",
 })
 _YAML_TYPES = frozenset({"application/yaml", "application/apply-patch+yaml"})
 

@@ -11,7 +11,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from podc.testing import discovery
+from podc.testing import discovery, openapi, protobuf, tables
 from podc.testing.access import admit, parse_body, strip_path_token
 from podc.testing.api_errors import ApiError, bad_request
 from podc.testing.faults import RequestRecord
@@ -202,6 +202,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self, r: Route, query: dict[str, str], raw: bytes) -> None:
         cluster = self.server.cluster
+        if self.command == "GET" and self.path.split("?", 1)[0].rstrip("/").startswith("/openapi/v3"):
+            return self._send_openapi(self.path.split("?", 1)[0].rstrip("/")[len("/openapi/v3"):])
         if r.kind == "version":
             return self._send_json(200, discovery.K8S_VERSION)
         if r.kind == "health":
@@ -236,7 +238,7 @@ class _Handler(BaseHTTPRequestHandler):
             return stream_logs(self, cluster, r.namespace or "default", r.name, query)
         if r.verb == "get":
             assert r.name is not None
-            return self._send_json(200, api.get(r.resource, r.namespace, r.name))
+            return self._send_json(200, self._printed(r.resource, api.get(r.resource, r.namespace, r.name)))
         if r.verb == "list":
             limit = number_param(query, "limit")
             compat = cluster.compat
@@ -246,8 +248,8 @@ class _Handler(BaseHTTPRequestHandler):
                 raise bad_request(f'"{query["fieldSelector"]}" is not a known field selector: only '
                                   '"metadata.name", "metadata.namespace"')
             labels = None if compat.ignore_label_selectors else query.get("labelSelector")
-            return self._send_json(200, api.list(r.resource, r.namespace, labels,
-                                                 query.get("fieldSelector"), limit, query.get("continue")))
+            return self._send_json(200, self._printed(r.resource, api.list(
+                r.resource, r.namespace, labels, query.get("fieldSelector"), limit, query.get("continue"))))
         if r.verb == "watch":
             return stream_watch(self, cluster, r, query)
         if is_true(query.get("dryRun")) or query.get("dryRun") == "All":
@@ -277,8 +279,30 @@ class _Handler(BaseHTTPRequestHandler):
         code, out, headers = api.delete(r.resource, r.namespace, r.name, options, query.get("propagationPolicy"))
         return self._send_json(code, out, headers)
 
+    def _send_openapi(self, gv: str) -> None:
+        minor = discovery.K8S_VERSION["minor"]
+        doc = openapi.index(minor) if not gv else openapi.group_version_document(minor, gv)
+        if doc is None:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        return self._send_json(200, doc)
+
+    def _printed(self, resource: str, body: Any) -> Any:
+        """``kubectl get`` asks for server-side printing (a Table); other clients get the object."""
+        if isinstance(body, dict) and tables.wants_table(self.headers.get("Accept")):
+            return tables.to_table(resource, body)
+        return body
+
     def _parse_body(self, raw: bytes) -> Any:
-        return parse_body(raw, self.headers) if raw else None
+        if not raw:
+            return None
+        ctype = (self.headers.get("Content-Type") or "").lower()
+        if "protobuf" in ctype:  # kubectl's typed clients (create configmap/secret/namespace) send protobuf
+            try:
+                return protobuf.decode(raw)
+            except protobuf.DecodeError as e:
+                raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - "
+                               f"accepted media types include: application/json, application/yaml ({e})") from None
+        return parse_body(raw, self.headers)
 
     # ---- streaming (used by podc.testing.streaming) ---------------------------------------------
     def start_stream(self, content_type: str = "application/json") -> None:
