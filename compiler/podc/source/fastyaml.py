@@ -90,34 +90,38 @@ def split_documents(text: str) -> Split | None:
 
 
 class Resolver:
-    """Plain scalar text -> value, exactly as ruamel's safe YAML 1.2 loader types it."""
+    """Plain scalar text -> value, as :func:`podc.source.scalars.plain` types it (kustomize's
+    reading). A scalar spelled in a non-canonical way (``0400``, ``True``, a timestamp) or refused
+    raises NotFast: the full loader keeps its text or reports it, at its position."""
 
-    def __init__(self, yaml: Any, as_text: set[str], plain_tags: set[str]):
-        from ruamel.yaml.nodes import ScalarNode
+    def __init__(self, *_unused: Any) -> None:  # (older callers passed ruamel's resolver)
+        from podc.source.scalars import FIRST_CHARS
 
-        self._resolver = yaml.resolver
-        self._constructor = yaml.constructor
-        self._node = ScalarNode
-        self.first = self._first = frozenset(k for k in self._resolver.versioned_resolver if k)
-        self._as_text = as_text
-        self._plain = plain_tags
+        self.first = FIRST_CHARS
         self.cache: dict[str, Any] = {}
 
     def __call__(self, text: str) -> Any:
-        if text[0] not in self._first:
+        if text[0] not in self.first:
             return text
         cache = self.cache
         if text in cache:
-            return cache[text]
-        tag = str(self._resolver.resolve(self._node, text, (True, False)))
-        if tag in self._as_text:
-            value: Any = text
-        elif tag in self._plain:
-            value = self._constructor.construct_object(self._node(tag, text), deep=True)
+            value = cache[text]
         else:
-            raise NotFast(tag)
-        cache[text] = value
+            from podc.source.scalars import ScalarError, plain
+
+            try:
+                value, spelled = plain(text)
+            except ScalarError:
+                spelled = True
+            if spelled:
+                value = _SLOW
+            cache[text] = value
+        if value is _SLOW:
+            raise NotFast("spelled scalar")
         return value
+
+
+_SLOW = object()
 
 
 def parse_document(split: Split, doc: tuple[int, int, int, int, bool], resolve: Callable[[str], Any],

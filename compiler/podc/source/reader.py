@@ -21,6 +21,8 @@ Kubernetes and podc only need JSON-like data, so timestamps and binary stay stri
 from __future__ import annotations
 
 import os
+import re
+import stat
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,15 +74,89 @@ def _yaml():
     return _yaml_instance
 
 
+_pure_instance = None
+
+
+def _pure_yaml():
+    global _pure_instance
+    if _pure_instance is None:
+        from ruamel.yaml import YAML
+
+        _pure_instance = YAML(typ="safe", pure=True)
+    return _pure_instance
+
+
+# The C parser recurses once per nesting level and crashes the process (SIGSEGV) somewhere
+# beyond ~30,000 levels; refuse long before it, without parsing. Block nesting by indentation is
+# bounded by the file size limit (32 MB allows ~8,000 levels, which the parser survives).
+_PARSER_DEPTH_GUARD = 1000
+_CHAIN = re.compile(r"^[ ]*(?:[-?][ ]+)+", re.M)
+# Brackets, line breaks, comments and one-line quoted strings (whose brackets are text). A quote
+# or '#' counts only where YAML would see one (after a space, a flow indicator or at line start),
+# so `[a'[[[` cannot hide its brackets.
+_FLOW_TOKENS = re.compile(r"[\[\]{}\n]|(?:(?<=\s)|^)#[^\n]*|(?:(?<=[\s\[{,:])|^)(?:\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*')",
+                          re.M)
+
+
+def _guard_depth(text: str, filename: str, limits: Limits) -> None:
+    """Refuse text nested deeper than the parser can take, at the place it gets too deep."""
+    guard = max(_PARSER_DEPTH_GUARD, limits.max_depth)
+    opens = text.count("[") + text.count("{")
+    chains = text.count("- ") + text.count("? ")
+    if opens + chains <= guard:
+        return
+    depth = 0
+    line = 1
+    line_start = 0
+    chain_at: dict[int, int] = {}
+    if chains > guard:
+        for m in _CHAIN.finditer(text):
+            n = m.group().count("-") + m.group().count("?")
+            if n > guard:
+                chain_at[text.count("\n", 0, m.start()) + 1] = n
+                break
+    for line_no, n in chain_at.items():
+        _too_deep(filename, line_no, 1, guard)
+    if opens <= guard:
+        return
+    for m in _FLOW_TOKENS.finditer(text):
+        c = m.group()[0]
+        if c == "[" or c == "{":
+            depth += 1
+            if depth > guard:
+                _too_deep(filename, line, m.start() - line_start + 1, guard)
+        elif c == "]" or c == "}":
+            depth = max(0, depth - 1)
+        elif c == "\n":
+            line += 1
+            line_start = m.end()
+
+
+def _too_deep(filename: str, line: int, col: int, guard: int) -> None:
+    raise PodcError.single("input.too-deep", f"nesting deeper than {guard} levels", Pos(filename, line, col),
+                           hint="flatten the structure; no Kubernetes object nests this deep")
+
+
 def read_text(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> str:
     """Read a UTF-8 file, with a located error for missing, oversized or undecodable files."""
     name = os.fspath(path)
     try:
-        size = os.path.getsize(name)
+        info = os.stat(name)
+        if not stat.S_ISREG(info.st_mode) and not stat.S_ISDIR(info.st_mode):
+            # A FIFO would block the open() forever and a device never ends: refuse, never read.
+            raise PodcError.single("input.not-a-file", f"expected a regular file, found {_file_kind(info.st_mode)}",
+                                   Pos(name), hint="name a YAML file; podc does not read pipes or devices")
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(name)
+        size = info.st_size
         if size > limits.max_bytes:
             raise PodcError.single("input.too-large", f"file is {size} bytes; podc reads at most {limits.max_bytes}",
                                    Pos(name), hint="split the file, or check you named the right one")
-        with open(name, "rb") as f:
+        # O_NONBLOCK: if the path was swapped for a FIFO since the stat, open() still returns.
+        with open(name, "rb", opener=_nonblocking) as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise PodcError.single("input.not-a-file", "expected a regular file", Pos(name),
+                                       hint="name a YAML file; podc does not read pipes or devices")
             # Bounded even when the size lied: a device or a pipe (/dev/zero, /dev/stdin) reports 0.
             raw = f.read(limits.max_bytes + 1)
         if len(raw) > limits.max_bytes:
@@ -103,6 +179,20 @@ def read_text(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> str:
         col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
         raise PodcError.single("input.encoding", "file is not valid UTF-8", Pos(name, line, col),
                                hint="save the file as UTF-8") from None
+
+
+def _nonblocking(path: str, flags: int) -> int:
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "something that is not a file"
 
 
 def load_file(path: str | os.PathLike, layer: str | None = None, limits: Limits = DEFAULT_LIMITS) -> list[Node]:
@@ -148,7 +238,7 @@ def _read(text: str, filename: str, layer: str, limits: Limits) -> list:
             docs: list = _load_slow(text, filename, builder)
             builder.diags.raise_if_errors()
             return docs
-        resolve = _fastyaml.Resolver(_yaml(), _AS_TEXT_TAGS, _PLAIN_TAGS)
+        resolve = _fastyaml.Resolver()
         docs = []
         nodes = 0
         for doc in split.docs:
@@ -199,8 +289,19 @@ def _load_slow(text: str, filename: str, builder: "_Builder") -> list[Node]:
 
     limits = builder.limits
     builder.shared = {}  # keyed by id() of nodes of one composition only
+    _guard_depth(text, filename, limits)
     try:
-        composed = list(_yaml().compose_all(text))
+        try:
+            composed = list(_yaml().compose_all(text))
+        except MarkedYAMLError as strict:
+            # The C parser is stricter than YAML 1.2 (and kustomize) in places: `[s3://x]` and
+            # `{image: busybox:1.36}` (a ':' not followed by a space is part of a plain scalar,
+            # also in flow context). Nothing is a syntax error until the pure parser agrees;
+            # then the C parser's wording is reported (the same whichever slice is read).
+            try:
+                composed = list(_pure_yaml().compose_all(text))
+            except MarkedYAMLError:
+                raise strict from None
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         pos = Pos(filename, mark.line + 1, mark.column + 1) if mark else Pos(filename)
@@ -285,7 +386,8 @@ class _Builder:
         if directive == "replace":
             self._unknown_tag(ynode, "!replace goes on a mapping or a list, not on a single value")
             return ScalarNode(ynode.value, origin)
-        return ScalarNode(self._scalar(ynode), origin)
+        value, spelled = self._scalar(ynode)
+        return ScalarNode(value, origin, spelled=spelled)
 
     def _mapping(self, ynode, origin: Origin, depth: int, directive: str | None) -> MapNode:
         items: dict[str, Node] = {}
@@ -322,18 +424,33 @@ class _Builder:
         key_pos.pop("$patch", None)
         return MapNode(items, origin, key_pos, directive=directive or own_directive)
 
-    def _scalar(self, ynode) -> Any:
-        tag = ynode.tag
-        if tag in _AS_TEXT_TAGS:
-            return ynode.value
-        if tag in _PLAIN_TAGS:
-            return _yaml().constructor.construct_object(ynode, deep=True)
+    def _scalar(self, ynode) -> tuple[Any, str | None]:
+        """(value, spelled text or None): kustomize's reading (podc.source.scalars)."""
+        from podc.source.scalars import ScalarError, plain, tagged
+
+        tag, text = ynode.tag, ynode.value
+        try:
+            if not ynode.style and tag == _implicit_tag(text):  # plain and untagged
+                value, spelled = plain(text)
+                return value, (text if spelled else None)
+            if tag in _AS_TEXT_TAGS or tag in _PLAIN_TAGS:
+                return tagged(tag, text), None
+        except ScalarError as e:
+            self.diags.add("yaml.scalar", e.message, self.pos(ynode), hint=e.hint)
+            return None, None
         self._unknown_tag(ynode)
-        return ynode.value
+        return text, None
 
     def _unknown_tag(self, ynode, hint: str | None = None) -> None:
         self.diags.add("yaml.tag", f"unsupported YAML tag {ynode.tag!r}", self.pos(ynode),
                        hint=hint or "podc understands !replace and !delete (merge directives); remove other tags")
+
+
+def _implicit_tag(text: str) -> str:
+    """The tag ruamel's resolver gives a plain scalar: equal to the node's tag when none was written."""
+    from ruamel.yaml.nodes import ScalarNode as _YScalar
+
+    return str(_yaml().resolver.resolve(_YScalar, text, (True, False)))
 
 
 def _merge_sources(yvalue) -> list:
