@@ -27,6 +27,8 @@ _META = frozenset(("labels", "annotations", "jobLabels", "jobAnnotations", "podL
 _STRING_MAPS = frozenset(("nodeSelector",))
 _STRING_LISTS = frozenset(("args", "command"))
 _CONTAINER_HOLDERS = frozenset(("initContainers", "sidecars"))
+# podc's own fields never reach another tool: `expires: 2027-03-31` is a date podc reads as text.
+_PODC_ONLY = frozenset(("exceptions", "extends", "apiVersion", "kind"))
 
 
 def check_spelled_scalars(layer: Node, diags: Diagnostics) -> None:
@@ -38,6 +40,8 @@ def check_spelled_scalars(layer: Node, diags: Diagnostics) -> None:
 
 def _walk(node: MapNode, diags: Diagnostics, *, root: bool) -> None:
     for key, value in node.items.items():
+        if root and key in _PODC_ONLY:
+            continue
         if key in _META or key in _STRING_MAPS:
             if isinstance(value, MapNode):
                 for v in value.items.values():
