@@ -312,7 +312,7 @@ FLOW_FAST = [
     "a: [-a, --flag, .hidden, a-b, '-', 'a: b', '#x']\n",
     "a: {k: 'v, w', l: \"}\"}\n",
     "a: [\"\", '']\n",
-    "a: [NULL, Null, false, -0, 12]\n",
+    "a: [NULL, Null, false, -7, 12]\n",
     "a: [1]\n---\nb: {c: [d]}\n",
     "a: [é, ✓, \U0001F600]\n",
     "a: {x: [1, {y: [2, {z: 3}]}]}\n",
