@@ -300,8 +300,10 @@ def _load_slow(text: str, filename: str, builder: "_Builder") -> list[Node]:
             # then the C parser's wording is reported (the same whichever slice is read).
             try:
                 composed = list(_pure_yaml().compose_all(text))
-            except MarkedYAMLError:
-                raise strict from None
+            except MarkedYAMLError as lenient:
+                # Report where both parsers fail: the C parser's wording, unless it stopped
+                # earlier at something the pure parser accepts (its error then is the real one).
+                raise (lenient if _mark(lenient) > _mark(strict) else strict) from None
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         pos = Pos(filename, mark.line + 1, mark.column + 1) if mark else Pos(filename)
@@ -444,6 +446,11 @@ class _Builder:
     def _unknown_tag(self, ynode, hint: str | None = None) -> None:
         self.diags.add("yaml.tag", f"unsupported YAML tag {ynode.tag!r}", self.pos(ynode),
                        hint=hint or "podc understands !replace and !delete (merge directives); remove other tags")
+
+
+def _mark(e) -> tuple[int, int]:
+    m = e.problem_mark or e.context_mark
+    return (m.line, m.column) if m else (0, 0)
 
 
 def _implicit_tag(text: str) -> str:
