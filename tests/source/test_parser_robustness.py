@@ -78,12 +78,13 @@ def test_extends_chain_2000_long_is_read_iteratively(tmp_path: Path):
 
 
 def test_extends_chain_2000_long_compiles(tmp_path: Path):
-    files = {f"l{i}.yaml": f"extends: l{i + 1}.yaml\nenv: {{V{i}: x}}\n" for i in range(2000)}
+    files = {f"l{i}.yaml": f"extends: l{i + 1}.yaml\nlabels: {{depth: l{i}}}\n" for i in range(2000)}
     files["l2000.yaml"] = "backoffLimit: 3\n"
     root = project(tmp_path, "extends: l0.yaml\n" + IMG, files)
     run = run_compile(root, "--stdout", "--no-policy")
     assert run.returncode == 0, run.stderr[-2000:]
-    assert "V1999" in run.stdout and "backoffLimit: 3" in run.stdout
+    # depth-first: l2000 first, l0 (extended by the job) last
+    assert "depth: l0" in run.stdout and "backoffLimit: 3" in run.stdout
 
 
 @pytest.mark.parametrize("kind", ["fifo-layer", "fifo-project", "device-layer"])

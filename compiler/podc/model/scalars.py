@@ -18,7 +18,6 @@ everyone and pass.
 from __future__ import annotations
 
 from podc.errors import Diagnostics
-from podc.source.scalars import is_timestamp
 from podc.tree import MapNode, Node, ScalarNode, SeqNode
 
 __all__ = ["check_spelled_scalars"]
@@ -99,7 +98,8 @@ def _raw(node: Node, diags: Diagnostics) -> None:
 def _other(node: Node | None, diags: Diagnostics) -> None:
     """Anywhere else: only plain timestamps are refused."""
     if isinstance(node, ScalarNode):
-        if node.spelled is not None and isinstance(node.value, str) and is_timestamp(node.spelled):
+        # The reader marks a string as spelled only when it is a plain timestamp (podc.source.scalars).
+        if node.spelled is not None and isinstance(node.value, str):
             diags.add("yaml.ambiguous-scalar",
                       f"{node.spelled} is a timestamp to YAML readers: kustomize and kubectl rewrite it "
                       f"(e.g. as {_rfc3339(node.spelled)}), podc would keep the text",
