@@ -274,26 +274,21 @@ def _op_delete_volume(rnd, state, job, pod):
             item.setdefault("volumeMounts", []).extend({"mountPath": p, "$patch": "delete"} for p in paths)
 
 
-def _op_side_container(rnd, state, job, pod):
-    names = [c["name"] for c in state.containers()]
-    lst = pod.setdefault("containers", [])
-    if any(i["name"] == "side" for i in lst):
-        return
-    if "side" in names and rnd.random() < 0.6:
-        lst.append({"name": "side", "$patch": "delete"})
-    else:
-        lst.append({"name": "side", "image": rnd.choice(IMAGES), "env": _env(rnd, ["E"])})
+def _add_or_delete_container(field: str, name: str, env: str, delete_odds: float):
+    def op(rnd, state, job, pod):
+        names = [c["name"] for c in state.containers(field)]
+        lst = pod.setdefault(field, [])
+        if any(i["name"] == name for i in lst):
+            return
+        if name in names and rnd.random() < delete_odds:
+            lst.append({"name": name, "$patch": "delete"})
+        else:
+            lst.append({"name": name, "image": rnd.choice(IMAGES), "env": _env(rnd, [env])})
+    return op
 
 
-def _op_init_container(rnd, state, job, pod):
-    names = [c["name"] for c in state.containers("initContainers")]
-    lst = pod.setdefault("initContainers", [])
-    if any(i["name"] == "init" for i in lst):
-        return
-    if "init" in names and rnd.random() < 0.5:
-        lst.append({"name": "init", "$patch": "delete"})
-    else:
-        lst.append({"name": "init", "image": rnd.choice(IMAGES), "env": _env(rnd, ["A"])})
+_op_side_container = _add_or_delete_container("containers", "side", "E", 0.6)
+_op_init_container = _add_or_delete_container("initContainers", "init", "A", 0.5)
 
 
 _OPS = [_op_labels, _op_node_selector, _op_tolerations, _op_affinity, _op_pod_security, _op_env, _op_env_from,

@@ -7,27 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from podc.errors import Diagnostics, Pos
-from podc.merge import merge_all
-from podc.tree import Origin, from_plain, to_plain
-
-
-def layer(name: str, data: dict):
-    return from_plain(data, Origin(name, Pos(f"{name}.yaml", 1, 1)))
-
-
-def pod(spec: dict) -> dict:
-    return {"spec": {"template": {"spec": spec}}}
+from podc.errors import Pos
+from test_merge import fold as _fold
+from test_merge import layer, pod
+from test_merge import pod_spec as spec_of
 
 
 def fold(*layers, mode="smp"):
-    diags = Diagnostics()
-    result = merge_all([(l, mode) for l in layers], diags)
-    return result, diags
-
-
-def spec_of(node) -> dict:
-    return to_plain(node)["spec"]["template"]["spec"]
+    return _fold(*layers, mode=mode)
 
 
 BASE = pod({

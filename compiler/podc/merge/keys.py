@@ -98,11 +98,9 @@ def delete_selector(field: str, item: Node) -> tuple[tuple[tuple[str, ...], obje
         return None
     out = []
     for path in paths:
-        node: Node | None = item
-        for part in path:
-            node = node.items.get(part) if isinstance(node, MapNode) else None
-        if isinstance(node, ScalarNode) and node.value is not None:
-            out.append((path, node.value))
+        value = _value_at(item, path)
+        if value is not None:
+            out.append((path, value))
     return tuple(out) or None
 
 
@@ -113,10 +111,7 @@ def selected(field: str, item: Node, selector) -> bool:
     spec = KEYED_LISTS.get(field)
     defaults = {(k,): d for k, d in spec} if spec is not None else _IDENTITY_DEFAULTS.get(field, {})
     for path, want in selector:
-        node: Node | None = item
-        for part in path:
-            node = node.items.get(part) if isinstance(node, MapNode) else None
-        value = node.value if isinstance(node, ScalarNode) else None
+        value = _value_at(item, path)
         if (defaults.get(path) if value is None else value) != want:
             return False
     return True
@@ -159,9 +154,14 @@ def _identity_key(item: Node, paths, defaults) -> tuple | None:
         return None
     out = []
     for path in paths:
-        node: Node | None = item
-        for part in path:
-            node = node.items.get(part) if isinstance(node, MapNode) else None
-        value = node.value if isinstance(node, ScalarNode) else None
+        value = _value_at(item, path)
         out.append(defaults.get(path) if value is None else value)
     return tuple(out)
+
+
+def _value_at(item: Node, path: tuple[str, ...]):
+    """The scalar value at ``path`` under ``item`` (None when absent or not a scalar)."""
+    node: Node | None = item
+    for part in path:
+        node = node.items.get(part) if isinstance(node, MapNode) else None
+    return node.value if isinstance(node, ScalarNode) else None
