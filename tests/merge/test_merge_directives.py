@@ -118,3 +118,20 @@ def test_volumes_null_drops_the_mounts_podc_made_for_them(tmp_path):
     (job,) = compile_project(root).jobs
     spec = job.manifest["spec"]["template"]["spec"]
     assert "volumes" not in spec and "volumeMounts" not in spec["containers"][0]
+
+
+def test_friendly_delete_items_need_only_their_key_fields(tmp_path):
+    from podc.pipeline import compile_project
+
+    root = _project(tmp_path, {
+        "base.yaml": "image: busybox:1.36\ntopologySpreadConstraints:\n"
+                     "  - {maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule}\n"
+                     "  - {maxSkew: 1, topologyKey: host, whenUnsatisfiable: DoNotSchedule}\n"
+                     "tolerations: [{key: spot, operator: Exists, effect: NoSchedule}, {key: gpu, operator: Exists}]\n",
+        "job.yaml": "topologySpreadConstraints: [{topologyKey: zone, $patch: delete}]\n"
+                    "tolerations: [{key: spot, $patch: delete}]\n"})
+    result = compile_project(root)
+    spec = result.jobs[0].manifest["spec"]["template"]["spec"]
+    assert [c["topologyKey"] for c in spec["topologySpreadConstraints"]] == ["host"]
+    assert spec["tolerations"] == [{"key": "gpu", "operator": "Exists"}]
+    assert not [d for d in result.diagnostics if d.code.startswith("merge.")]
