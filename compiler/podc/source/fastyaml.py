@@ -9,7 +9,7 @@ It never guesses: anything outside the subset (anchors, aliases, tags, flow coll
 span lines or hold anything but simple scalars, multi-line plain or quoted scalars, folded or indented block scalars, duplicate or
 merge keys, ``$patch``, tabs, unusual characters, bad indentation, ...) raises :class:`NotFast` and
 the caller reads that document with the full positioned loader, which reports errors exactly.
-Scalars are resolved by ruamel's own YAML 1.2 resolver and constructor (cached per distinct text),
+Scalars are typed by :func:`podc.source.scalars.plain`, kustomize's reading (cached per distinct text),
 so values are identical to the full loader's.
 """
 

@@ -1,12 +1,13 @@
 """Loading YAML into positioned trees. The only module that imports ruamel.yaml.
 
 Each document of a stream is first given to the fast reader (:mod:`podc.source.fastyaml`: the plain
-block YAML kubectl, Helm and people write, read line by line, values typed by ruamel's own
-YAML 1.2 resolver); a document it does not fully understand is read by the full loader below,
+block YAML kubectl, Helm and people write, read line by line, values typed as kustomize types
+them, :mod:`podc.source.scalars`); a document it does not fully understand is read by the full loader below,
 on its own exact slice of the text, so errors and positions are the same either way (the tests
 compare the two on generated documents).
 
-The full loader composes documents with ruamel's C parser (positions on every node) and builds
+The full loader composes documents with ruamel's C parser (positions on every node; ruamel's
+pure parser when the C one rejects YAML that is valid, such as ``[s3://x]``) and builds
 :mod:`podc.tree` nodes itself, so it can:
 
 * report duplicate keys (with the first definition), unknown tags and syntax errors at
@@ -15,7 +16,9 @@ The full loader composes documents with ruamel's C parser (positions on every no
   alias expansion (a "billion laughs" file is stopped early);
 * read the merge directives (``!replace``, ``!delete``, ``$patch``) in one place.
 
-Kubernetes and podc only need JSON-like data, so timestamps and binary stay strings as written.
+Kubernetes and podc only need JSON-like data, so timestamps and binary stay strings as written
+(a plain scalar spelled unlike its value keeps its text in ``ScalarNode.spelled``). What is refused
+before parsing (devices, FIFOs, too-deep nesting) is in :mod:`podc.source.guards`.
 """
 
 from __future__ import annotations
