@@ -492,3 +492,26 @@ def test_extended_resources_and_hugepages(resources, expected):
     ctr(doc)["resources"] = resources
     base = "/spec/template/spec/containers/0/resources"
     assert codes(doc) == {(c, base + p) for c, p in expected}
+
+
+@pytest.mark.parametrize("fields, expected", [
+    ({"completionMode": "Indexed", "completions": 4, "maxFailedIndexes": 1}, {"/spec/maxFailedIndexes"}),
+    ({"completionMode": "Indexed", "completions": 2, "backoffLimitPerIndex": 1, "maxFailedIndexes": 3},
+     {"/spec/maxFailedIndexes"}),
+    ({"successPolicy": {"rules": [{"succeededCount": 1}]}}, {"/spec/successPolicy"}),
+    ({"podFailurePolicy": {"rules": []}, "podReplacementPolicy": "TerminatingOrFailed"}, {"/spec/podReplacementPolicy"}),
+    ({"podFailurePolicy": {"rules": []}, "podReplacementPolicy": "Failed"}, set()),
+    ({"completionMode": "Indexed", "completions": 4, "backoffLimitPerIndex": 1, "maxFailedIndexes": 2}, set()),
+])
+def test_job_cross_field_rules(fields, expected):
+    """batch validation.go validateJobSpec: index limits, successPolicy, podFailurePolicy companions."""
+    doc = job()
+    doc["spec"].update(fields)
+    assert {p for c, p in codes(doc) if c == "api.job"} == expected
+
+
+def test_pod_failure_policy_needs_restart_never():
+    doc = job()
+    doc["spec"]["podFailurePolicy"] = {"rules": []}
+    pod_spec(doc)["restartPolicy"] = "OnFailure"
+    assert ("api.job", "/spec/template/spec/restartPolicy") in codes(doc)
