@@ -207,12 +207,17 @@ def _op_ports(rnd, state, job, pod):
     item["ports"] = ports
 
 
-def _op_resources(rnd, state, job, pod):
+def _any_container(rnd, state, pod) -> tuple[dict, dict, float] | None:
+    """(patch item, current container, a random draw) for a container or init container."""
     got = _container_patch(rnd, state, pod, rnd.choice(["containers", "initContainers"]))
-    if got is None:
+    return None if got is None else (got[0], got[1], rnd.random())
+
+
+def _op_resources(rnd, state, job, pod):
+    picked = _any_container(rnd, state, pod)
+    if picked is None:
         return
-    item, target = got
-    r = rnd.random()
+    item, target, r = picked
     if r < 0.25:
         item["resources"] = {"$patch": "delete"}
     elif r < 0.5 and target.get("resources"):
@@ -224,11 +229,10 @@ def _op_resources(rnd, state, job, pod):
 
 
 def _op_container_security(rnd, state, job, pod):
-    got = _container_patch(rnd, state, pod, rnd.choice(["containers", "initContainers"]))
-    if got is None:
+    picked = _any_container(rnd, state, pod)
+    if picked is None:
         return
-    item, _ = got
-    r = rnd.random()
+    item, _, r = picked
     if r < 0.3:
         item["securityContext"] = {"$patch": "delete"}
     elif r < 0.6:
