@@ -203,12 +203,15 @@ def _is_named(layer: Any) -> bool:
 def _facts(steps: list[_Step], layers: list[tuple[Any, list[Patch]]]):
     from podc.render.job import LayerFacts, deleted_volume_names
 
-    deleted: frozenset[str] = frozenset()
+    deleted: dict[str, int] = {}  # volume name ("*": all, `volumes: null`) -> rank of the last layer deleting it
+    rank: dict[str, int] = {}  # layer name -> its place in the merge order
     for _, patches in layers:
         for patch, _mode in patches:
-            deleted |= deleted_volume_names(patch)
+            here = rank.setdefault(patch.origin.layer, len(rank))
+            for name in deleted_volume_names(patch):
+                deleted[name] = here
     named = frozenset(leaf.origin for leaf in (s.container_leaf() for s in steps) if leaf is not None)
-    return LayerFacts(deleted, named)
+    return LayerFacts(frozenset(deleted), named, tuple(deleted.items()), tuple(rank.items()))
 
 
 def fill_metadata(tree: MapNode, name: str | None, name_origin: Origin, namespace: str | None,

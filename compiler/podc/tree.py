@@ -104,7 +104,7 @@ class ScalarNode:
     """A string, number, boolean or null. ``overridden`` lists the origins of values it replaced
     (oldest first), filled in by the merge."""
 
-    __slots__ = ("value", "origin", "directive", "overridden")
+    __slots__ = ("value", "origin", "directive", "overridden", "spelled")
 
     def __init__(
         self,
@@ -112,11 +112,15 @@ class ScalarNode:
         origin: Origin,
         directive: str | None = None,
         overridden: tuple[Origin, ...] = (),
+        spelled: str | None = None,
     ):
         self.value = value
         self.origin = origin
         self.directive = directive
         self.overridden = overridden
+        # The YAML text when it is not the canonical spelling of ``value`` (``0400`` for 256,
+        # ``True``, a plain timestamp): readers that keep text disagree about it (podc.source.scalars).
+        self.spelled = spelled
 
     def __repr__(self) -> str:
         return f"ScalarNode({self.value!r})"

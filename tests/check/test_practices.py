@@ -277,3 +277,12 @@ def test_ignore_suffix_may_be_several_words():
                              {"name": "API_TOKEN", "value": "x-y-z"}]
     cfg = PracticesConfig(params={"literal-secret-env": {"ignoreSuffixes": ["refKey"], "words": ["TOKEN"]}})
     assert [v.message.split()[3] for v in fired(job, cfg)["literal-secret-env"]] == ["API_TOKEN"]
+
+
+def test_run_as_non_root_without_user_is_a_warning_with_the_fix():
+    job = clean_job()
+    del container(job)["securityContext"]["runAsUser"]
+    (v,) = fired(job)["run-as-non-root-without-user"]
+    assert v.severity == "warning" and "runAsUser" in (v.hint or "") and "USER" in v.message
+    job["spec"]["template"]["spec"]["securityContext"] = {"runAsUser": 1000}  # the pod's user counts
+    assert "run-as-non-root-without-user" not in fired(job)

@@ -466,3 +466,52 @@ def test_file_modes_are_0_to_0777():
     }
     assert messages(doc)[f"{base}/1/secret/defaultMode"] == (
         "defaultMode must be a file mode between 0 and 0777 (511), got 99999")
+
+
+@pytest.mark.parametrize("resources, expected", [
+    ({"limits": {"nvidia.com/gpu": "0.5"}}, {("api.extended-resource", "/limits/nvidia.com~1gpu")}),
+    ({"limits": {"nvidia.com/gpu": 0.5}, "requests": {"nvidia.com/gpu": 0.5}},
+     {("api.extended-resource", "/limits/nvidia.com~1gpu"), ("api.extended-resource", "/requests/nvidia.com~1gpu")}),
+    ({"limits": {"nvidia.com/gpu": "1500m"}}, {("api.extended-resource", "/limits/nvidia.com~1gpu")}),
+    ({"limits": {"nvidia.com/gpu": 2}, "requests": {"nvidia.com/gpu": 1}}, {("api.extended-resource", "/requests/nvidia.com~1gpu")}),
+    ({"limits": {"nvidia.com/gpu": 2}, "requests": {"nvidia.com/gpu": "2"}}, set()),
+    ({"limits": {"nvidia.com/gpu": 1}}, set()),
+    ({"limits": {"hugepages-2Mi": "100Mi", "memory": "1Gi"}}, set()),
+    ({"limits": {"hugepages-2Mi": "3Mi", "memory": "1Gi"}}, {("api.hugepages", "/limits/hugepages-2Mi")}),
+    ({"limits": {"hugepages-2Mi": "100Mi"}}, {("api.hugepages", "")}),
+    ({"limits": {"hugepages-2Mi": "100Mi", "memory": "1Gi"}, "requests": {"hugepages-2Mi": "50Mi"}},
+     {("api.extended-resource", "/requests/hugepages-2Mi")}),
+    ({"requests": {"hugepages-1Gi": "1Gi", "memory": "1Gi"}}, {("api.extended-resource", "/limits")}),
+    ({"limits": {"gpu": 1}}, {("api.resource-name", "/limits/gpu")}),
+])
+def test_extended_resources_and_hugepages(resources, expected):
+    """validation.go ValidateResourceRequirements: whole extended resources, request == limit for
+    resources that cannot be overcommitted (extended, hugepages), hugepages in whole pages and
+    next to cpu or memory, standard names for containers."""
+    doc = job()
+    ctr(doc)["resources"] = resources
+    base = "/spec/template/spec/containers/0/resources"
+    assert codes(doc) == {(c, base + p) for c, p in expected}
+
+
+@pytest.mark.parametrize("fields, expected", [
+    ({"completionMode": "Indexed", "completions": 4, "maxFailedIndexes": 1}, {"/spec/maxFailedIndexes"}),
+    ({"completionMode": "Indexed", "completions": 2, "backoffLimitPerIndex": 1, "maxFailedIndexes": 3},
+     {"/spec/maxFailedIndexes"}),
+    ({"successPolicy": {"rules": [{"succeededCount": 1}]}}, {"/spec/successPolicy"}),
+    ({"podFailurePolicy": {"rules": []}, "podReplacementPolicy": "TerminatingOrFailed"}, {"/spec/podReplacementPolicy"}),
+    ({"podFailurePolicy": {"rules": []}, "podReplacementPolicy": "Failed"}, set()),
+    ({"completionMode": "Indexed", "completions": 4, "backoffLimitPerIndex": 1, "maxFailedIndexes": 2}, set()),
+])
+def test_job_cross_field_rules(fields, expected):
+    """batch validation.go validateJobSpec: index limits, successPolicy, podFailurePolicy companions."""
+    doc = job()
+    doc["spec"].update(fields)
+    assert {p for c, p in codes(doc) if c == "api.job"} == expected
+
+
+def test_pod_failure_policy_needs_restart_never():
+    doc = job()
+    doc["spec"]["podFailurePolicy"] = {"rules": []}
+    pod_spec(doc)["restartPolicy"] = "OnFailure"
+    assert ("api.job", "/spec/template/spec/restartPolicy") in codes(doc)

@@ -66,11 +66,11 @@ def _denied(path_part: str, real_open=open):
 
 
 def test_permission_denied_layer_is_located(tmp_path: Path, monkeypatch):
-    import podc.source.reader
+    import podc.source.guards
 
     root = make_project(tmp_path / "p", {})
     before = snapshot(root)
-    monkeypatch.setattr(podc.source.reader, "open", _denied("hello.yaml"), raising=False)
+    monkeypatch.setattr(podc.source.guards, "open", _denied("hello.yaml"), raising=False)
     run = run_inprocess(["compile"], root)
     case = Case("permission-denied", {}, ["compile"], where=r"jobs/hello\.yaml", says=("permission denied",),
                 hint=False)
@@ -78,11 +78,11 @@ def test_permission_denied_layer_is_located(tmp_path: Path, monkeypatch):
 
 
 def test_permission_denied_manifest_for_check(tmp_path: Path, monkeypatch):
-    import podc.source.reader
+    import podc.source.guards
 
     root = make_project(tmp_path / "p", {"m.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"})
     before = snapshot(root)
-    monkeypatch.setattr(podc.source.reader, "open", _denied("m.yaml"), raising=False)
+    monkeypatch.setattr(podc.source.guards, "open", _denied("m.yaml"), raising=False)
     run = run_inprocess(["check", "m.yaml"], root)
     case = Case("permission-denied-check", {}, ["check"], where=r"m\.yaml", says=("permission denied",), hint=False)
     assert_contract(case, run, before, snapshot(root))

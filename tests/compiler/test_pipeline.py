@@ -34,7 +34,7 @@ def test_simple_project_layer_order_and_defaults(simple_project: Path):
     assert env_of(hello) == {"TZ": "UTC", "ENVIRONMENT": "dev"}
     pod = m["spec"]["template"]["spec"]
     assert pod["restartPolicy"] == "Never"
-    assert pod["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+    assert pod["securityContext"] == {"runAsNonRoot": True, "runAsUser": 65532, "seccompProfile": {"type": "RuntimeDefault"}}
     c = main_container(hello)
     assert list(c)[:3] == ["name", "image", "command"]
     assert c["securityContext"] == {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}

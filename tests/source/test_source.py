@@ -23,9 +23,12 @@ def test_positions_are_one_based_for_values_and_keys():
     assert doc.items["a"].origin.layer == "base"
 
 
-def test_scalars_follow_yaml_1_2_and_keep_timestamps_as_text():
-    (doc,) = load_text("a: yes\nb: 010\nc: 2024-01-01\nd: ~\ne: 1.5\nf: 0x10\ng: '3'\n")
-    assert to_plain(doc) == {"a": "yes", "b": 10, "c": "2024-01-01", "d": None, "e": 1.5, "f": 16, "g": "3"}
+def test_scalars_read_as_kustomize_reads_them_and_keep_timestamps_as_text():
+    (doc,) = load_text("a: yes\nb: 010\nc: 2024-01-01\nd: ~\ne: 1.5\nf: 0x10\ng: '3'\nh: 0o400\ni: 08\n")
+    assert to_plain(doc) == {"a": "yes", "b": 8, "c": "2024-01-01", "d": None, "e": 1.5, "f": 16, "g": "3",
+                             "h": 256, "i": 8}
+    assert doc.items["b"].spelled == "010" and doc.items["c"].spelled == "2024-01-01"
+    assert doc.items["a"].spelled is None and doc.items["e"].spelled is None
 
 
 def test_directives_from_tags_and_patch_keys():

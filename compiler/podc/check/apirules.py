@@ -113,12 +113,36 @@ def _job_spec(out: Collector, spec: dict, path: tuple) -> None:
             out.add("api.job", f"{key} requires completionMode: Indexed", path + (key,))
     if indexed and spec.get("completions") is None:
         out.add("api.job", "completionMode Indexed requires completions", path + ("completions",))
+    _job_spec_cross_fields(out, spec, path, indexed)
     if spec.get("selector") is not None and spec.get("manualSelector") is not True:
         out.add("api.selector", "a Job selector is generated; setting one requires manualSelector: true",
                 path + ("selector",), "remove spec.selector")
     check_label_selector(out, spec.get("selector"), path + ("selector",))
     if "template" in spec:
         _template(out, spec["template"], path + ("template",), ("OnFailure", "Never"), restart_required=True)
+
+
+def _job_spec_cross_fields(out: Collector, spec: dict, path: tuple, indexed: bool) -> None:
+    """batch/validation/validation.go validateJobSpec / validatePodFailurePolicy cross-field rules."""
+    max_failed, per_index, completions = (spec.get(k) for k in ("maxFailedIndexes", "backoffLimitPerIndex",
+                                                                  "completions"))
+    if max_failed is not None and per_index is None:
+        out.add("api.job", "maxFailedIndexes requires backoffLimitPerIndex", path + ("maxFailedIndexes",))
+    if (isinstance(max_failed, int) and isinstance(completions, int) and not isinstance(max_failed, bool)
+            and max_failed > completions):
+        out.add("api.job", f"maxFailedIndexes ({max_failed}) must be at most completions ({completions})",
+                path + ("maxFailedIndexes",))
+    if spec.get("successPolicy") is not None and not indexed:
+        out.add("api.job", "successPolicy requires completionMode: Indexed", path + ("successPolicy",))
+    if spec.get("podFailurePolicy") is None:
+        return
+    if spec.get("podReplacementPolicy") not in (None, "Failed"):
+        out.add("api.job", "podReplacementPolicy must be Failed when podFailurePolicy is set",
+                path + ("podReplacementPolicy",))
+    restart = as_dict(as_dict(as_dict(spec.get("template")).get("spec"))).get("restartPolicy")
+    if restart is not None and restart != "Never":
+        out.add("api.job", f"podFailurePolicy requires the pod's restartPolicy Never, got {restart!r}",
+                path + ("template", "spec", "restartPolicy"), "set restartPolicy: Never")
 
 
 def _cronjob_spec(out: Collector, spec: dict, path: tuple) -> None:

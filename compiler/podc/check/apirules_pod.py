@@ -143,7 +143,7 @@ def _file_mode(out: Collector, mode: object, at: tuple) -> None:
         return  # absent, or a type error the schema reports
     if not 0 <= mode <= MAX_FILE_MODE:
         out.add("api.file-mode", f"{at[-1]} must be a file mode between 0 and 0777 (511), got {mode}", at,
-                "modes are octal: write 0o644 (YAML 1.2 reads 0644 as decimal 644) or the decimal 420")
+                "modes are octal: write 0644 or 0o644 (both read as octal, like kubectl) or the decimal 420")
 
 
 def _containers(out: Collector, spec: dict, path: tuple, volumes: set[str]) -> None:
@@ -278,18 +278,39 @@ def _env(out: Collector, ctr: dict, where: tuple) -> None:
 
 
 def _is_native(resource: str) -> bool:
-    return "/" not in resource or resource.split("/", 1)[0].endswith("kubernetes.io") or resource.startswith(
-        ("requests.", "limits."))
+    # helper.IsNativeResource: no domain, or a *kubernetes.io/ domain.
+    return "/" not in resource or "kubernetes.io/" in resource
+
+
+def _is_hugepages(resource: str) -> bool:
+    return resource.startswith("hugepages-")
+
+
+def _overcommit_allowed(resource: str) -> bool:
+    # helper.IsOvercommitAllowed: native resources except hugepages.
+    return _is_native(resource) and not _is_hugepages(resource)
+
+
+_STANDARD_CONTAINER = ("cpu", "memory", "ephemeral-storage")
 
 
 def _resources(out: Collector, resources: object, path: tuple) -> None:
+    """validation.go ValidateResourceRequirements (+ validateContainerResourceName,
+    ValidateResourceQuantityValue, validateResourceQuantityHugePageValue)."""
     res = as_dict(resources)
     parsed: dict[str, dict[str, Decimal]] = {"requests": {}, "limits": {}}
+    cpu_or_memory = hugepages = False
     for part in ("requests", "limits"):
         for key, value in as_dict(res.get(part)).items():
             at = path + (part, key)
             if isinstance(key, str):
                 out.name("api.resource-name", names.qualified_name(key), key, "resource name", at)
+                if "/" not in key and key not in _STANDARD_CONTAINER and not _is_hugepages(key):
+                    out.add("api.resource-name", f"{part}.{key}: not a standard resource for containers", at,
+                            "containers use cpu, memory, ephemeral-storage, hugepages-<size> or a "
+                            "domain-qualified extended resource such as nvidia.com/gpu")
+                cpu_or_memory = cpu_or_memory or key in ("cpu", "memory")
+                hugepages = hugepages or _is_hugepages(key)
             if isinstance(value, bool) or not isinstance(value, (str, int, float)):
                 continue
             amount = quantity(value)
@@ -298,20 +319,44 @@ def _resources(out: Collector, resources: object, path: tuple) -> None:
                 continue
             if amount < 0:
                 out.add("api.quantity", f"{part}.{key} must be greater than or equal to 0, got {value!r}", at)
-            parsed[part][str(key)] = amount
+            key = str(key)
+            if not _is_native(key) and amount != amount.to_integral_value():
+                out.add("api.extended-resource", f"extended resource {key!r} must be a whole number, got {value!r}",
+                        at, "extended resources (GPUs, devices) are counted in whole units: write 1, not 0.5")
+            if _is_hugepages(key):
+                _hugepage_value(out, key, amount, value, at)
+            parsed[part][key] = amount
     for key, request in parsed["requests"].items():
         limit = parsed["limits"].get(key)
         if limit is not None and request > limit:
             out.add("api.requests-exceed-limits",
                     f"{key} request {res['requests'][key]!r} is more than its limit {res['limits'][key]!r}",
                     path + ("requests", key), f"raise limits.{key} or lower requests.{key}")
-        if not _is_native(key):
-            if limit is None:
-                out.add("api.extended-resource", f"extended resource {key!r} needs a limit", path + ("limits",),
-                        f"set limits.{key} (extended resources cannot be overcommitted)")
-            elif request != limit:
-                out.add("api.extended-resource", f"extended resource {key!r}: request must equal limit",
-                        path + ("requests", key))
+        elif limit is not None and request != limit and not _overcommit_allowed(key):
+            what = "hugepages" if _is_hugepages(key) else "extended resource"
+            out.add("api.extended-resource", f"{what} {key!r}: request must equal limit",
+                    path + ("requests", key), f"set requests.{key} to the limit ({res['limits'][key]!r}), or drop "
+                    "the request (it defaults to the limit)")
+        elif limit is None and not _overcommit_allowed(key):
+            what = "hugepages" if _is_hugepages(key) else "extended resource"
+            out.add("api.extended-resource", f"{what} {key!r} needs a limit", path + ("limits",),
+                    f"set limits.{key} (it cannot be overcommitted)")
+    if hugepages and not cpu_or_memory:
+        out.add("api.hugepages", "hugepages require a cpu or memory request or limit", path,
+                "add a memory limit next to the hugepages limit")
+
+
+
+def _hugepage_value(out: Collector, key: str, amount: Decimal, value: object, at: tuple) -> None:
+    """validateResourceQuantityHugePageValue: a whole number of pages of the named size."""
+    size = key[len("hugepages-"):]
+    page = quantity(size)
+    if isinstance(page, str) or page <= 0:
+        out.add("api.hugepages", f"{key!r}: {size!r} is not a page size", at, "write e.g. hugepages-2Mi or hugepages-1Gi")
+        return
+    if amount % page != 0:
+        out.add("api.hugepages", f"{key}: {value!r} is not a whole number of {size} pages", at,
+                f"use a multiple of {size}")
 
 
 def _mounts(out: Collector, mounts: object, path: tuple, volumes: set[str]) -> None:

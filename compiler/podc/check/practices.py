@@ -321,6 +321,23 @@ def _read_only_root(doc, parts, params) -> Finding:
                    f"{_label(c)} does not set readOnlyRootFilesystem: true")
 
 
+def _non_root_without_user(doc, parts, params) -> Finding:
+    """runAsNonRoot true (container or pod) with no runAsUser at either level."""
+    prefix, _, spec = parts
+    pod_sc = spec.get("securityContext") if isinstance(spec.get("securityContext"), dict) else {}
+    if _get(pod_sc, "windowsOptions", "runAsUserName") is not None:
+        return
+    for path, c in _containers(parts):
+        sc = c.get("securityContext") if isinstance(c.get("securityContext"), dict) else {}
+        non_root = sc["runAsNonRoot"] if sc.get("runAsNonRoot") is not None else pod_sc.get("runAsNonRoot")
+        user = sc["runAsUser"] if sc.get("runAsUser") is not None else pod_sc.get("runAsUser")
+        if non_root is True and user is None:
+            where = (f"{path}/securityContext/runAsNonRoot" if sc.get("runAsNonRoot") is not None
+                     else f"{prefix}/spec/securityContext/runAsNonRoot")
+            yield where, (f"{_label(c)} must run as non-root but names no runAsUser: the kubelet refuses to start "
+                          "it if the image's USER is root, unset or not numeric")
+
+
 def _automount(doc, parts, params) -> Finding:
     prefix, _, spec = parts
     if spec.get("automountServiceAccountToken") is False:
@@ -362,5 +379,6 @@ _RULES: dict[str, Callable[..., Finding]] = {
     "literal-secret-env": _literal_secret_env,
     "read-only-root-filesystem": _read_only_root,
     "automount-service-account-token": _automount,
+    "run-as-non-root-without-user": _non_root_without_user,
     "required-labels": _required_labels,
 }

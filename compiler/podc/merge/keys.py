@@ -74,6 +74,49 @@ def list_key_fn(field: str, mode: str) -> KeyFn | None:
     return None
 
 
+def delete_selector(field: str, item: Node) -> tuple[tuple[tuple[str, ...], object], ...] | None:
+    """What a ``$patch: delete`` item of ``field`` selects: the key fields it gives, as
+    ((path, value), ...); None when it gives none (or the list has no key).
+
+    A delete item needs only key fields, and may give fewer than all of them: ``{key: spot,
+    $patch: delete}`` removes every toleration with key ``spot``, ``{topologyKey: zone,
+    $patch: delete}`` every constraint on ``zone``. A key field with a default (a port's
+    ``protocol``) is always part of the selection."""
+    if not isinstance(item, MapNode):
+        return None
+    spec = KEYED_LISTS.get(field)
+    if spec is not None:
+        out = []
+        for name, default in spec:
+            v = item.items.get(name)
+            value = v.value if isinstance(v, ScalarNode) and v.value is not None else default
+            if value is not None:
+                out.append(((name,), value))
+        return tuple(out) if out and out[0][0] == (spec[0][0],) else None
+    paths = IDENTITY_LISTS.get(field)
+    if paths is None:
+        return None
+    out = []
+    for path in paths:
+        value = _value_at(item, path)
+        if value is not None:
+            out.append((path, value))
+    return tuple(out) or None
+
+
+def selected(field: str, item: Node, selector) -> bool:
+    """True when base ``item`` of ``field`` has every (path, value) of ``selector``."""
+    if not isinstance(item, MapNode):
+        return False
+    spec = KEYED_LISTS.get(field)
+    defaults = {(k,): d for k, d in spec} if spec is not None else _IDENTITY_DEFAULTS.get(field, {})
+    for path, want in selector:
+        value = _value_at(item, path)
+        if (defaults.get(path) if value is None else value) != want:
+            return False
+    return True
+
+
 def key_names(field: str) -> str:
     spec = KEYED_LISTS.get(field)
     if spec is not None:
@@ -111,9 +154,14 @@ def _identity_key(item: Node, paths, defaults) -> tuple | None:
         return None
     out = []
     for path in paths:
-        node: Node | None = item
-        for part in path:
-            node = node.items.get(part) if isinstance(node, MapNode) else None
-        value = node.value if isinstance(node, ScalarNode) else None
+        value = _value_at(item, path)
         out.append(defaults.get(path) if value is None else value)
     return tuple(out)
+
+
+def _value_at(item: Node, path: tuple[str, ...]):
+    """The scalar value at ``path`` under ``item`` (None when absent or not a scalar)."""
+    node: Node | None = item
+    for part in path:
+        node = node.items.get(part) if isinstance(node, MapNode) else None
+    return node.value if isinstance(node, ScalarNode) else None

@@ -21,7 +21,8 @@ from __future__ import annotations
 from typing import Iterable
 
 from podc.errors import Diagnostics
-from podc.merge.keys import KEYED_LISTS, UNION_BY_FIELD, UNION_BY_LIST_ITEM, describe_key, key_names, list_key_fn
+from podc.merge.keys import (KEYED_LISTS, UNION_BY_FIELD, UNION_BY_LIST_ITEM, delete_selector, describe_key, key_names,
+                             list_key_fn, selected)
 from podc.tree import MapNode, Node, Origin, ScalarNode, SeqNode
 
 __all__ = ["merge", "merge_all", "MODES"]
@@ -106,9 +107,23 @@ class _Merger:
             return MapNode(items, patch.origin, patch.key_pos, None, patch.overridden)
         keyfn = list_key_fn(field or "", self.mode)
         if keyfn is None:
-            return SeqNode([self.fresh(v, path + (i,), None, field) for i, v in enumerate(patch.items)],
-                           patch.origin, None, patch.overridden)
+            items = []
+            for i, v in enumerate(patch.items):
+                if v.directive == "delete":  # never turn a delete request into an added item
+                    self._unkeyed_delete(v, path + (i,), field)
+                    continue
+                items.append(self.fresh(v, path + (i,), None, field))
+            return SeqNode(items, patch.origin, None, patch.overridden)
         return self.keyed(None, patch, path, field or "", keyfn)
+
+    def _unkeyed_delete(self, item: Node, path: tuple, field: str | None) -> None:
+        self.diags.add(
+            "merge.delete-unkeyed",
+            f"`{field}` has no merge key in Kubernetes: the list is replaced whole, so `$patch: delete` "
+            "cannot remove one item", item.origin.pos, path=_show(path),
+            hint=f"write the whole `{field}` list you want (kustomize would keep this item, directive and all, "
+                 "and the API server would reject it)"
+                 + ("; podc's friendly `tolerations:` field deletes by key" if field == "tolerations" else ""))
 
     # -- mappings ------------------------------------------------------------------------------
     def map(self, base: MapNode, patch: MapNode, path: tuple, field: str | None, list_field: str | None) -> MapNode:
@@ -159,12 +174,11 @@ class _Merger:
                     result[k] = item
         seen: dict[tuple, Node] = {}
         for i, item in enumerate(patch.items):
+            if item.directive == "delete":
+                self._delete(result, item, path + (i,), field)
+                continue
             k = self._patch_key(item, i, path, field, keyfn, seen)
             if k is None:
-                continue
-            if item.directive == "delete":
-                if result.pop(k, None) is None:
-                    self._delete_missing(item, path, field, k)
                 continue
             old = result.get(k)
             result[k] = self.node(old, item, path + (describe_key(field, k),), None, field)
@@ -182,18 +196,18 @@ class _Merger:
         items = base.items
         seen: dict[tuple, Node] = {}
         for i, item in enumerate(patch.items):
+            if item.directive == "delete":  # rare: select by the given key fields, then re-index
+                current = {k: it for k, it in ((keyfn(it), it) for it in items) if k is not None}
+                self._delete(current, item, path + (i,), field)
+                if len(current) != len(items):
+                    items[:] = list(current.values())
+                    index.clear()
+                    index.update((k, j) for j, k in enumerate(current))
+                continue
             k = self._patch_key(item, i, path, field, keyfn, seen)
             if k is None:
                 continue
             pos = index.get(k)
-            if item.directive == "delete":
-                if pos is None:
-                    self._delete_missing(item, path, field, k)
-                else:
-                    del items[pos]
-                    index.clear()
-                    index.update((keyfn(it), j) for j, it in enumerate(items))
-                continue
             if pos is None:
                 index[k] = len(items)
                 items.append(self.node(None, item, path + (describe_key(field, k),), None, field))
@@ -222,15 +236,30 @@ class _Merger:
         seen[k] = item
         return k
 
-    def _delete_missing(self, item: Node, path: tuple, field: str, k: tuple) -> None:
-        label = describe_key(field, k)
-        self.diags.add("merge.delete-missing", f"nothing to delete: no {field}{label} in earlier layers",
-                       item.origin.pos, path=_show(path + (label,)), severity="warning",
-                       hint="remove the delete directive, or check the key")
+    def _delete(self, result: dict[tuple, Node], item: Node, path: tuple, field: str) -> None:
+        """Remove the base items a ``$patch: delete`` item selects by its key fields."""
+        selector = delete_selector(field, item)
+        if selector is None:
+            self.diags.add("merge.missing-key", f"a delete item of {field!r} needs {key_names(field)!r}",
+                           item.origin.pos, path=_show(path),
+                           hint=f"name the item to delete by its key: {key_names(field)}")
+            return
+        label = "[" + ",".join(f"{'.'.join(p)}={v}" for p, v in selector) + "]"
+        gone = [k for k, base_item in result.items() if selected(field, base_item, selector)]
+        for k in gone:
+            del result[k]
+        if not gone:
+            self.diags.add("merge.delete-missing", f"nothing to delete: no {field}{label} in earlier layers",
+                           item.origin.pos, path=_show(path[:-1] + (label,)), severity="warning",
+                           hint="remove the delete directive, or check the key")
 
 
 def _deletes(node: Node) -> bool:
-    return isinstance(node, ScalarNode) and (node.value is None or node.directive == "delete")
+    """A map value that removes its key: null, a scalar ``!delete``, or a mapping or list marked
+    ``$patch: delete`` (strategic merge deletes the whole field)."""
+    if isinstance(node, ScalarNode):
+        return node.value is None or node.directive == "delete"
+    return node.directive == "delete"
 
 
 def _union_members(field: str | None, list_field: str | None, base: MapNode, patch: MapNode) -> frozenset[str] | None:

@@ -63,6 +63,10 @@ def check_directives(root: MapNode, diags: Diagnostics, prefix: str = "layer") -
         for i, item in enumerate(node.items):  # type: ignore[union-attr]
             if item.directive == "delete" and (type(item) is ScalarNode or not keyed):
                 bad.append((item, key, (path, i)))
+            elif item.directive == "delete" and type(item) is MapNode:
+                # A delete item needs only its key fields (the merge checks it names a key):
+                # `{topologyKey: zone, $patch: delete}` must not be asked for maxSkew.
+                continue
             out.append(plain(item, key if type(item) is SeqNode else i, (path, i)))
         return out
 

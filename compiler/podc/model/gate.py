@@ -40,6 +40,12 @@ def layer_fast_path(node: Node) -> bool:
 
 def check_layer(node: Node, diags: Diagnostics) -> bool:
     """Validate a layer tree; problems go to ``diags`` (as :func:`podc.model.validate_layer` words them)."""
+    from podc.model.scalars import check_spelled_scalars
+
+    before = len(diags.errors)
+    check_spelled_scalars(node, diags)
+    if len(diags.errors) > before:
+        return False
     if layer_fast_path(node):
         return True
     from podc.model.validate import validate_layer

@@ -207,7 +207,7 @@ def _bound(err: dict, where: Located, path: str, diags: Diagnostics, prefix: str
         msg = f"must be at most {ctx.get('le')}, got {value}"
     hint = None
     if where.key in ("mode", "defaultMode"):
-        hint = "a file mode is 0 to 0777 (511 in decimal); YAML reads 0644 as the decimal 644: write 0o644 or 420"
+        hint = "a file mode is 0 to 0777 (511 in decimal); 644 is decimal: write 0644 or 0o644 (octal, as kubectl reads it) or 420"
     diags.add(f"{prefix}.value", msg, where.pos, path=path, hint=hint)
 
 

@@ -225,6 +225,8 @@ class _Normalizer:
         for key, frag in raw.items.items():
             if not isinstance(frag, MapNode):
                 continue
+            if key == "job":
+                frag = _text_metadata(frag)
             o = frag.origin
             if key == "job":
                 out.append((frag, "smp"))
@@ -240,6 +242,35 @@ class _Normalizer:
                 pod = MapNode({"containers": SeqNode([container], o)}, o)
                 out.append((MapNode({"spec": MapNode({"template": MapNode({"spec": pod}, o)}, o)}, o), "smp"))
         return out
+
+
+def _text_metadata(job: MapNode) -> MapNode:
+    """Labels and annotations of a ``raw.job`` fragment (the Job's and the pod template's) as
+    strings, as kustomize writes them: ``version: 3`` is the label "3". (Spellings that differ
+    from their value, such as ``0400``, were refused by the layer check.)"""
+
+    def meta(node: Node | None) -> Node | None:
+        if not isinstance(node, MapNode):
+            return node
+        items = dict(node.items)
+        for field in ("labels", "annotations"):
+            if field in items:
+                items[field] = str_map(items[field])
+        return MapNode(items, node.origin, node.key_pos, node.directive, node.overridden)
+
+    items = dict(job.items)
+    if "metadata" in items:
+        items["metadata"] = meta(items["metadata"])
+    spec = items.get("spec")
+    template = spec.items.get("template") if isinstance(spec, MapNode) else None
+    if isinstance(template, MapNode) and "metadata" in template.items:
+        t_items = dict(template.items)
+        t_items["metadata"] = meta(t_items["metadata"])
+        s_items = dict(spec.items)  # type: ignore[union-attr]
+        s_items["template"] = MapNode(t_items, template.origin, template.key_pos, template.directive,
+                                      template.overridden)
+        items["spec"] = MapNode(s_items, spec.origin, spec.key_pos, spec.directive, spec.overridden)  # type: ignore[union-attr]
+    return MapNode(items, job.origin, job.key_pos, job.directive, job.overridden)
 
 
 def deleted_volume_names(patch: MapNode) -> set[str]:

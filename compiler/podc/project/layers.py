@@ -103,7 +103,7 @@ class LayerCache:
         roots = getattr(self.project, "roots", None)
         if roots is not None and not roots.admit(path, ref.pos, "layer file", ref.written, diags):
             return None  # refused before reading: nothing of a foreign file reaches a message
-        if not path.is_file():
+        if not path.exists() or path.is_dir():  # a FIFO or a device exists: the reader refuses it
             _missing_layer(ref, self.relative(path), self.name_for(path), diags)
             return None
         name = self.name_for(path)
@@ -125,25 +125,40 @@ class LayerCache:
 
     def expand(self, ref: LayerRef, diags: Diagnostics, seen: set[Path] | None = None,
                chain: tuple[Path, ...] = ()) -> list[LoadedLayer]:
-        """``ref`` after its ``extends``, depth-first; files in ``seen`` are skipped (each once)."""
+        """``ref`` after its ``extends``, depth-first; files in ``seen`` are skipped (each once).
+
+        Iterative (an explicit stack), so an ``extends`` chain thousands of files long is read
+        like a short one instead of overflowing Python's recursion limit."""
         seen = set() if seen is None else seen
-        if ref.path in chain:
-            cycle = [self.name_for(p) for p in chain[chain.index(ref.path):]] + [self.name_for(ref.path)]
-            diags.add("layer.extends-cycle", "extends cycle: " + " → ".join(cycle), ref.pos,
-                      hint="remove one of the `extends` entries so the layers form a tree")
-            return []
-        if ref.path in seen:
-            return []
-        layer = self.get(ref, diags)
-        if layer is None:
-            seen.add(ref.path)
-            return []
         out: list[LoadedLayer] = []
-        for parent in layer.extends:
-            out.extend(self.expand(parent, diags, seen, chain + (ref.path,)))
-        if ref.path not in seen:
-            seen.add(ref.path)
-            out.append(layer)
+        stack: list[list] = []  # frames: [ref, chain above it, its layer, index of the next parent]
+
+        def enter(r: LayerRef, above: tuple[Path, ...]) -> None:
+            if r.path in above:
+                cycle = [self.name_for(p) for p in above[above.index(r.path):]] + [self.name_for(r.path)]
+                diags.add("layer.extends-cycle", "extends cycle: " + " → ".join(cycle), r.pos,
+                          hint="remove one of the `extends` entries so the layers form a tree")
+                return
+            if r.path in seen:
+                return
+            layer = self.get(r, diags)
+            if layer is None:
+                seen.add(r.path)
+                return
+            stack.append([r, above, layer, 0])
+
+        enter(ref, chain)
+        while stack:
+            frame = stack[-1]
+            r, above, layer, i = frame
+            if i < len(layer.extends):
+                frame[3] = i + 1
+                enter(layer.extends[i], above + (r.path,))
+                continue
+            stack.pop()
+            if r.path not in seen:
+                seen.add(r.path)
+                out.append(layer)
         return out
 
 

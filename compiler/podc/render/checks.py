@@ -161,14 +161,31 @@ class _Checker:
                     parsed.setdefault(kind, {})[rname] = parse_quantity(value)
                 except (ValueError, ArithmeticError) as e:
                     self.err("job.quantity", f"{kind}.{rname}: {e}", ptr)
+        for kind, amounts in parsed.items():
+            for rname, amount in amounts.items():
+                if _extended(rname) and amount != int(amount):
+                    self.err("job.extended-resource", f"extended resource {rname!r} must be a whole number, got "
+                             f"{res[kind][rname]!r}", f"{p}/{kind}/{_esc(rname)}",
+                             "extended resources (GPUs, devices) are counted in whole units: write 1, not 0.5")
         for rname, req in parsed.get("requests", {}).items():
             lim = parsed.get("limits", {}).get(rname)
+            if lim is not None and req != lim and (_extended(rname) or rname.startswith("hugepages-")) and req <= lim:
+                self.err("job.extended-resource", f"{rname}: the request must equal the limit "
+                         f"({res['requests'][rname]} vs {res['limits'][rname]})", f"{p}/requests/{_esc(rname)}",
+                         "drop the request (it defaults to the limit) or make them equal; "
+                         "this resource cannot be overcommitted",
+                         related=[(self.pos(f"{p}/limits/{_esc(rname)}"), "the limit is set here")])
             if lim is not None and req > lim:
                 ptr = f"{p}/requests/{_esc(rname)}"
                 self.err("job.requests-exceed-limits",
                          f"{rname} request {res['requests'][rname]} is more than its limit {res['limits'][rname]}", ptr,
                          "raise the limit or lower the request",
                          related=[(self.pos(f"{p}/limits/{_esc(rname)}"), "the limit is set here")])
+
+
+def _extended(resource: Any) -> bool:
+    """An extended resource (nvidia.com/gpu): domain-qualified, outside *kubernetes.io/."""
+    return isinstance(resource, str) and "/" in resource and "kubernetes.io/" not in resource
 
 
 def _esc(key: str) -> str:

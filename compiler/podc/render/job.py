@@ -53,8 +53,24 @@ def defaults() -> Defaults:
 class LayerFacts:
     """What render needs to know about a target's layers besides the merged tree."""
 
-    deleted_volumes: frozenset[str] = frozenset()  # pod volumes some layer deleted
+    deleted_volumes: frozenset[str] = frozenset()  # pod volumes some layer deleted ("*": `volumes: null`)
     named_containers: frozenset[Origin] = frozenset()  # origins of the layers' `container:` values
+    volume_deletes: tuple[tuple[str, int], ...] = ()  # (volume or "*", rank of the last layer deleting it)
+    layer_ranks: tuple[tuple[str, int], ...] = ()  # (layer name, place in the merge order)
+
+    def mount_goes(self, mount: Node, declared: set) -> bool:
+        """True when ``mount`` names a volume that a LATER layer deleted (it goes with the volume).
+        A mount added after the delete, or of a volume never declared, stays (and is reported)."""
+        if not isinstance(mount, MapNode) or not isinstance(mount.get("name"), ScalarNode):
+            return False
+        name = mount.items["name"]
+        if name.value in declared:
+            return False
+        deletes = dict(self.volume_deletes) if self.volume_deletes else {v: 1 << 30 for v in self.deleted_volumes}
+        at = max(deletes.get(name.value, -1), deletes.get("*", -1))
+        if at < 0:
+            return False
+        return dict(self.layer_ranks).get(name.origin.layer, -1) < at
 
 
 def _point_default_name(c: MapNode, facts: LayerFacts) -> MapNode:
@@ -89,12 +105,11 @@ def _fill(node: MapNode, defaults: MapNode) -> MapNode:
     return MapNode(items, node.origin, node.key_pos, None, node.overridden) if changed else node
 
 
-def _without_mounts(c: MapNode, gone: frozenset[str]) -> MapNode:
+def _without_mounts(c: MapNode, facts: LayerFacts, declared: set) -> MapNode:
     mounts = c.get("volumeMounts")
     if not isinstance(mounts, SeqNode):
         return c
-    kept = [m for m in mounts.items if not (isinstance(m, MapNode) and isinstance(m.get("name"), ScalarNode)
-                                            and m.items["name"].value in gone)]
+    kept = [m for m in mounts.items if not facts.mount_goes(m, declared)]
     if len(kept) == len(mounts.items):
         return c
     items = dict(c.items)
@@ -110,8 +125,9 @@ def _with_container_defaults(tree: MapNode, facts: LayerFacts) -> MapNode:
     volumes = pod.get("volumes")
     declared = {v.items["name"].value for v in (volumes.items if isinstance(volumes, SeqNode) else [])
                 if isinstance(v, MapNode) and isinstance(v.get("name"), ScalarNode)}
-    # Mounts of volumes a later layer deleted go with them (typos still fail the mount check).
-    gone = frozenset(facts.deleted_volumes - declared)
+    # Mounts of volumes a later layer deleted go with them (typos, and mounts added after the
+    # delete, still fail the mount check: job.unknown-volume).
+    gone = bool(facts.deleted_volumes - declared)
     new_pod = dict(pod.items)
     for list_name in ("initContainers", "containers", "ephemeralContainers"):
         seq = pod.get(list_name)
@@ -125,7 +141,7 @@ def _with_container_defaults(tree: MapNode, facts: LayerFacts) -> MapNode:
                     and sc.items["privileged"].value is True  # policy checks report it; no contradiction added
                 c = _fill(c, d.privileged_container if privileged else d.container)
                 if gone:
-                    c = _without_mounts(c, gone)
+                    c = _without_mounts(c, facts, declared)
                 if list_name == "containers":
                     c = _point_default_name(c, facts)
             items.append(c)
@@ -305,6 +321,8 @@ def deleted_volume_names(patch: MapNode) -> frozenset[str]:
     """Names of the pod volumes a patch deletes (``volumes: {data: null}`` or a ``$patch: delete`` item)."""
     volumes = _walk(patch, "spec", "template", "spec")
     seq = volumes.get("volumes") if volumes is not None else None
+    if isinstance(seq, ScalarNode) and (seq.value is None or seq.directive == "delete"):
+        return frozenset(("*",))  # `volumes: null`: every volume so far, and the mounts podc made for them
     if not isinstance(seq, SeqNode):
         return frozenset()
     return frozenset(v.items["name"].value for v in seq.items if isinstance(v, MapNode) and v.directive == "delete"

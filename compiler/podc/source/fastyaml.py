@@ -9,9 +9,8 @@ It never guesses: anything outside the subset (anchors, aliases, tags, flow coll
 span lines or hold anything but simple scalars, multi-line plain or quoted scalars, folded or indented block scalars, duplicate or
 merge keys, ``$patch``, tabs, unusual characters, bad indentation, ...) raises :class:`NotFast` and
 the caller reads that document with the full positioned loader, which reports errors exactly.
-Scalars are resolved by ruamel's own YAML 1.2 resolver and constructor (cached per distinct text),
-so values are identical to the full loader's; the commonest (true/false/null, decimal integers)
-are typed here the same way without importing ruamel.
+Scalars are typed by :func:`podc.source.scalars.plain`, kustomize's reading (cached per distinct text),
+so values are identical to the full loader's.
 """
 
 from __future__ import annotations
@@ -92,71 +91,39 @@ def split_documents(text: str) -> Split | None:
     return Split(lines, sig, docs)
 
 
-# First characters of plain scalars YAML 1.2 may type as something other than a string (the keys
-# of ruamel's 1.2 implicit resolvers; tests/source check this against ruamel).
-RESOLVED_FIRST = frozenset("tTfF-+0123456789.<~nN=!&*")
-# The common plain scalars, typed here exactly as ruamel's 1.2 resolver and constructor type them
-# (tests/source compare the two), so reading most files never imports ruamel. In YAML 1.2 a
-# scalar starting with t/T/f/F is a bool or a string, one starting with n/N/~ null or a string.
-_WORDS: dict[str, Any] = {"true": True, "True": True, "TRUE": True, "false": False, "False": False,
-                          "FALSE": False, "null": None, "Null": None, "NULL": None, "~": None}
-_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")  # no leading zeros, no "_": those go to ruamel
-# Every character the 1.2 int, float and timestamp patterns can match: a scalar starting with a
-# digit, sign or dot that holds any other character (``500m``, ``1Gi``) is a string.
-_NUMERIC_CHARS = frozenset("0123456789_.+-:eEbBoOxXabcdefABCDEFiInNtTzZ \t")
-_UNDECIDED = object()
-
-
-def native_scalar(text: str) -> Any:
-    """The value of a common plain scalar, or ``_UNDECIDED`` (ask ruamel)."""
-    c = text[0]
-    if c in "tTfFnN~":
-        return _WORDS.get(text, text)
-    if _DECIMAL.match(text):
-        return int(text)
-    if c in "-+.0123456789" and not _NUMERIC_CHARS.issuperset(text):
-        return text
-    return _UNDECIDED
-
-
 class Resolver:
-    """Plain scalar text -> value, exactly as ruamel's safe YAML 1.2 loader types it.
+    """Plain scalar text -> value, as :func:`podc.source.scalars.plain` types it (kustomize's
+    reading). A scalar spelled in a non-canonical way (``0400``, ``True``, a timestamp) or refused
+    raises NotFast: the full loader keeps its text or reports it, at its position."""
 
-    ``yaml`` is a ruamel ``YAML`` instance or a function returning one, called only for a
-    scalar :func:`native_scalar` cannot type (a float, a date, an octal, ``<<``, ...)."""
+    def __init__(self, *_unused: Any) -> None:  # (older callers passed ruamel's resolver)
+        from podc.source.scalars import FIRST_CHARS
 
-    def __init__(self, yaml: Any, as_text: set[str], plain_tags: set[str]):
-        self._yaml = yaml
-        self._resolver: Any = None
-        self.first = self._first = RESOLVED_FIRST
-        self._as_text = as_text
-        self._plain = plain_tags
+        self.first = FIRST_CHARS
         self.cache: dict[str, Any] = {}
 
     def __call__(self, text: str) -> Any:
-        if text[0] not in self._first:
+        if text[0] not in self.first:
             return text
         cache = self.cache
         if text in cache:
-            return cache[text]
-        value = native_scalar(text)
-        if value is _UNDECIDED:
-            value = self._ruamel(text)
-        cache[text] = value
+            value = cache[text]
+        else:
+            from podc.source.scalars import ScalarError, plain
+
+            try:
+                value, spelled = plain(text)
+            except ScalarError:
+                spelled = True
+            if spelled:
+                value = _SLOW
+            cache[text] = value
+        if value is _SLOW:
+            raise NotFast("spelled scalar")
         return value
 
-    def _ruamel(self, text: str) -> Any:
-        if self._resolver is None:
-            from ruamel.yaml.nodes import ScalarNode
 
-            yaml = self._yaml if hasattr(self._yaml, "resolver") else self._yaml()
-            self._resolver, self._constructor, self._node = yaml.resolver, yaml.constructor, ScalarNode
-        tag = str(self._resolver.resolve(self._node, text, (True, False)))
-        if tag in self._as_text:
-            return text
-        if tag in self._plain:
-            return self._constructor.construct_object(self._node(tag, text), deep=True)
-        raise NotFast(tag)
+_SLOW = object()
 
 
 def parse_document(split: Split, doc: tuple[int, int, int, int, bool], resolve: Callable[[str], Any],

@@ -1,12 +1,13 @@
 """Loading YAML into positioned trees. The only module that imports ruamel.yaml.
 
 Each document of a stream is first given to the fast reader (:mod:`podc.source.fastyaml`: the plain
-block YAML kubectl, Helm and people write, read line by line, values typed by ruamel's own
-YAML 1.2 resolver); a document it does not fully understand is read by the full loader below,
+block YAML kubectl, Helm and people write, read line by line, values typed as kustomize types
+them, :mod:`podc.source.scalars`); a document it does not fully understand is read by the full loader below,
 on its own exact slice of the text, so errors and positions are the same either way (the tests
 compare the two on generated documents).
 
-The full loader composes documents with ruamel's C parser (positions on every node) and builds
+The full loader composes documents with ruamel's C parser (positions on every node; ruamel's
+pure parser when the C one rejects YAML that is valid, such as ``[s3://x]``) and builds
 :mod:`podc.tree` nodes itself, so it can:
 
 * report duplicate keys (with the first definition), unknown tags and syntax errors at
@@ -15,30 +16,23 @@ The full loader composes documents with ruamel's C parser (positions on every no
   alias expansion (a "billion laughs" file is stopped early);
 * read the merge directives (``!replace``, ``!delete``, ``$patch``) in one place.
 
-Kubernetes and podc only need JSON-like data, so timestamps and binary stay strings as written.
+Kubernetes and podc only need JSON-like data, so timestamps and binary stay strings as written
+(a plain scalar spelled unlike its value keeps its text in ``ScalarNode.spelled``). What is refused
+before parsing (devices, FIFOs, too-deep nesting) is in :mod:`podc.source.guards`.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any
 
 from podc._gcpause import gc_paused
 from podc.errors import Diagnostics, PodcError, Pos
+from podc.source.guards import DEFAULT_LIMITS, Limits, guard_depth, read_text
 from podc.tree import MapNode, Node, Origin, ScalarNode, SeqNode, take_map_directive, take_seq_directive
 
 __all__ = ["Limits", "load_file", "load_text", "load_single", "read_text"]
 
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    max_bytes: int = 32 * 1024 * 1024
-    max_depth: int = 100
-    max_nodes: int = 2_000_000
-
-
-DEFAULT_LIMITS = Limits()
 
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
@@ -72,37 +66,16 @@ def _yaml():
     return _yaml_instance
 
 
-def read_text(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> str:
-    """Read a UTF-8 file, with a located error for missing, oversized or undecodable files."""
-    name = os.fspath(path)
-    try:
-        size = os.path.getsize(name)
-        if size > limits.max_bytes:
-            raise PodcError.single("input.too-large", f"file is {size} bytes; podc reads at most {limits.max_bytes}",
-                                   Pos(name), hint="split the file, or check you named the right one")
-        with open(name, "rb") as f:
-            # Bounded even when the size lied: a device or a pipe (/dev/zero, /dev/stdin) reports 0.
-            raw = f.read(limits.max_bytes + 1)
-        if len(raw) > limits.max_bytes:
-            raise PodcError.single("input.too-large", f"file is more than {limits.max_bytes} bytes; podc reads at "
-                                   f"most {limits.max_bytes}", Pos(name),
-                                   hint="split the file, or check you named the right one")
-    except FileNotFoundError:
-        raise PodcError.single("input.missing-file", "file not found", Pos(name),
-                               hint="check the path; relative paths are resolved from the file that names them") from None
-    except IsADirectoryError:
-        raise PodcError.single("input.not-a-file", "expected a file, found a directory", Pos(name)) from None
-    except PermissionError:
-        raise PodcError.single("input.unreadable", "permission denied", Pos(name)) from None
-    except OSError as e:  # a symlink loop, a name too long, an I/O error: the path's problem, not podc's
-        raise PodcError.single("input.unreadable", f"cannot read the file: {e.strerror or e}", Pos(name)) from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
-        raise PodcError.single("input.encoding", "file is not valid UTF-8", Pos(name, line, col),
-                               hint="save the file as UTF-8") from None
+_pure_instance = None
+
+
+def _pure_yaml():
+    global _pure_instance
+    if _pure_instance is None:
+        from ruamel.yaml import YAML
+
+        _pure_instance = YAML(typ="safe", pure=True)
+    return _pure_instance
 
 
 def load_file(path: str | os.PathLike, layer: str | None = None, limits: Limits = DEFAULT_LIMITS) -> list[Node]:
@@ -148,7 +121,7 @@ def _read(text: str, filename: str, layer: str, limits: Limits) -> list:
             docs: list = _load_slow(text, filename, builder)
             builder.diags.raise_if_errors()
             return docs
-        resolve = _fastyaml.Resolver(_yaml, _AS_TEXT_TAGS, _PLAIN_TAGS)  # ruamel only if needed
+        resolve = _fastyaml.Resolver()
         docs = []
         nodes = 0
         for doc in split.docs:
@@ -199,8 +172,21 @@ def _load_slow(text: str, filename: str, builder: "_Builder") -> list[Node]:
 
     limits = builder.limits
     builder.shared = {}  # keyed by id() of nodes of one composition only
+    guard_depth(text, filename, limits)
     try:
-        composed = list(_yaml().compose_all(text))
+        try:
+            composed = list(_yaml().compose_all(text))
+        except MarkedYAMLError as strict:
+            # The C parser is stricter than YAML 1.2 (and kustomize) in places: `[s3://x]` and
+            # `{image: busybox:1.36}` (a ':' not followed by a space is part of a plain scalar,
+            # also in flow context). Nothing is a syntax error until the pure parser agrees;
+            # then the C parser's wording is reported (the same whichever slice is read).
+            try:
+                composed = list(_pure_yaml().compose_all(text))
+            except MarkedYAMLError as lenient:
+                # Report where both parsers fail: the C parser's wording, unless it stopped
+                # earlier at something the pure parser accepts (its error then is the real one).
+                raise (lenient if _mark(lenient) > _mark(strict) else strict) from None
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         pos = Pos(filename, mark.line + 1, mark.column + 1) if mark else Pos(filename)
@@ -285,7 +271,8 @@ class _Builder:
         if directive == "replace":
             self._unknown_tag(ynode, "!replace goes on a mapping or a list, not on a single value")
             return ScalarNode(ynode.value, origin)
-        return ScalarNode(self._scalar(ynode), origin)
+        value, spelled = self._scalar(ynode)
+        return ScalarNode(value, origin, spelled=spelled)
 
     def _mapping(self, ynode, origin: Origin, depth: int, directive: str | None) -> MapNode:
         items: dict[str, Node] = {}
@@ -322,18 +309,38 @@ class _Builder:
         key_pos.pop("$patch", None)
         return MapNode(items, origin, key_pos, directive=directive or own_directive)
 
-    def _scalar(self, ynode) -> Any:
-        tag = ynode.tag
-        if tag in _AS_TEXT_TAGS:
-            return ynode.value
-        if tag in _PLAIN_TAGS:
-            return _yaml().constructor.construct_object(ynode, deep=True)
+    def _scalar(self, ynode) -> tuple[Any, str | None]:
+        """(value, spelled text or None): kustomize's reading (podc.source.scalars)."""
+        from podc.source.scalars import ScalarError, plain, tagged
+
+        tag, text = ynode.tag, ynode.value
+        try:
+            if not ynode.style and tag == _implicit_tag(text):  # plain and untagged
+                value, spelled = plain(text)
+                return value, (text if spelled else None)
+            if tag in _AS_TEXT_TAGS or tag in _PLAIN_TAGS:
+                return tagged(tag, text), None
+        except ScalarError as e:
+            self.diags.add("yaml.scalar", e.message, self.pos(ynode), hint=e.hint)
+            return None, None
         self._unknown_tag(ynode)
-        return ynode.value
+        return text, None
 
     def _unknown_tag(self, ynode, hint: str | None = None) -> None:
         self.diags.add("yaml.tag", f"unsupported YAML tag {ynode.tag!r}", self.pos(ynode),
                        hint=hint or "podc understands !replace and !delete (merge directives); remove other tags")
+
+
+def _mark(e) -> tuple[int, int]:
+    m = e.problem_mark or e.context_mark
+    return (m.line, m.column) if m else (0, 0)
+
+
+def _implicit_tag(text: str) -> str:
+    """The tag ruamel's resolver gives a plain scalar: equal to the node's tag when none was written."""
+    from ruamel.yaml.nodes import ScalarNode as _YScalar
+
+    return str(_yaml().resolver.resolve(_YScalar, text, (True, False)))
 
 
 def _merge_sources(yvalue) -> list:
