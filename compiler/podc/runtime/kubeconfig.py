@@ -92,7 +92,8 @@ def load_kubeconfig(kubeconfig: str | None, context: str | None, *, exec_timeout
 
 def _check_server(cluster: Any, loader: Any) -> None:
     context = getattr(loader, "current_context", None) or {}
-    where = f"cluster `{getattr(cluster, 'name', '?')}` of context `{context.get('name', '?')}`"
+    name = (context.get("context") or {}).get("cluster", "?")
+    where = f"cluster `{name}` (context `{context.get('name', '?')}`)"
     server = cluster.safe_get("server") if hasattr(cluster, "safe_get") else None
     if not server:
         raise ClusterConfigError(f"the kubeconfig's {where} has no `server`; add the API "

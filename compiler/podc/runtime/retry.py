@@ -42,8 +42,10 @@ class ApiError(Exception):
         self.path = path
         self.attempts = attempts
         where = f"{method} {path}: " if method else ""
-        code = f"{status} {reason}".strip() if status else kind
-        super().__init__(f"{where}{code}: {message}" if message else f"{where}{code}")
+        code = f"{status} {reason}".strip() if status else \
+            (kind if kind in ("timeout", "connection") else "")
+        text = ": ".join(part for part in (code, message) if part)
+        super().__init__(f"{where}{text}" if text else f"{where}{kind}".rstrip(": "))
 
     @property
     def not_found(self) -> bool:

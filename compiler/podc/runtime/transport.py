@@ -186,11 +186,11 @@ class HttpTransport:
                 return resp, data, exchange
         except ApiError as err:
             if exchange.stopped and err.kind != "http":
-                raise self._stopped_error(exchange, method, path, limit) from None
+                raise self._stopped_error(exchange, method, path, deadline, limit) from None
             raise
         except Exception as exc:
             if exchange.stopped:
-                raise self._stopped_error(exchange, method, path, limit) from None
+                raise self._stopped_error(exchange, method, path, deadline, limit) from None
             raise self._connection_error(exc, method, path) from None
         finally:
             if ticket is not None:
@@ -199,12 +199,16 @@ class HttpTransport:
                 if self._exchanges.get(me) is exchange:
                     del self._exchanges[me]
 
-    def _stopped_error(self, exchange: Exchange, method: str, path: str,
+    def _stopped_error(self, exchange: Exchange, method: str, path: str, deadline: float | None,
                        limit: float | None) -> ApiError:
         if exchange.stopped == "interrupted":
             return ApiError(0, "the runtime is closing", kind="interrupted", method=method, path=path)
-        return ApiError(0, "no complete answer before the deadline (the server is too slow or "
-                           "stalled)", kind="timeout", method=method, path=path)
+        if deadline is not None and limit is not None and deadline <= limit:
+            # the caller's own deadline (e.g. --timeout): no retry can help
+            return ApiError(0, "no complete answer before the deadline (the server is too slow "
+                               "or stalled)", kind="deadline", method=method, path=path)
+        return ApiError(0, f"no complete answer within {self.request_timeout:g}s (the server is "
+                           "too slow or stalled)", kind="timeout", method=method, path=path)
 
     def _connection_error(self, exc: Exception, method: str, path: str) -> ApiError:
         import urllib3
@@ -288,7 +292,7 @@ def _gave_up(err: ApiError, attempts: int, start: float, delay: float | None) ->
     note = f"gave up after {attempts} attempt{'s' * (attempts > 1)} in {time.monotonic() - start:.1f}s"
     if delay is not None:
         note += (f": the server asked to retry in {delay:g}s, past the deadline"
-                 if err.retry_after is not None else ": the deadline is near")
+                 if err.retry_after is not None else ": the next try would come after the deadline")
     out = ApiError(err.status, f"{err.message} ({note})" if err.message else f"({note})",
                    reason=err.reason, kind=err.kind if delay is None else "deadline",
                    retry_after=err.retry_after, method=err.method, path=err.path,
