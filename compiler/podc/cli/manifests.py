@@ -38,26 +38,31 @@ def manifest_files(path: str) -> list[str]:
 
 
 def _read_pipe(fd: int, name: str, limit: int, deadline: float | None, idle: bool = True) -> bytes:
-    """Everything a pipe delivers until EOF, bounded in size, idle time and the deadline."""
+    """Everything a pipe delivers until EOF, bounded in size, idle time and the deadline. A
+    non-blocking ``fd`` is tried first: a FIFO nobody writes to reads as empty at once."""
+    nonblocking = not os.get_blocking(fd)
     parts: list[bytes] = []
     size = 0
     while True:
-        wait = PIPE_IDLE_SECONDS if idle else None
-        if deadline is not None:
-            wait = min(wait if wait is not None else float("inf"), deadline - time.monotonic())
-        if wait is not None and wait <= 0:
-            ready = []
-        else:
-            ready = select.select([fd], [], [], None if wait is None else wait)[0]
-        if not ready:
-            why = "the command's --timeout passed" if deadline is not None and \
-                time.monotonic() >= deadline else f"nothing arrived for {PIPE_IDLE_SECONDS:g}s"
-            raise PodcError.single("input.pipe-stalled", f"stopped reading the pipe: {why}", Pos(name),
-                                   hint="write the manifests to a file, or check the command feeding the pipe")
-        try:
-            chunk = os.read(fd, 65536)
-        except BlockingIOError:
-            continue
+        chunk = None
+        if nonblocking:
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                pass
+        if chunk is None:
+            wait = PIPE_IDLE_SECONDS if idle else None
+            if deadline is not None:
+                wait = min(wait if wait is not None else float("inf"), deadline - time.monotonic())
+            if wait is not None and wait <= 0 or \
+                    not select.select([fd], [], [], None if wait is None else wait)[0]:
+                why = "the command's --timeout passed" if deadline is not None and \
+                    time.monotonic() >= deadline else f"nothing arrived for {PIPE_IDLE_SECONDS:g}s"
+                raise PodcError.single("input.pipe-stalled", f"stopped reading the pipe: {why}", Pos(name),
+                                       hint="write the manifests to a file, or check the command feeding the pipe")
+            if nonblocking:
+                continue
+            chunk = os.read(fd, 65536)  # ready: returns at once
         if not chunk:
             return b"".join(parts)
         size += len(chunk)

@@ -135,7 +135,11 @@ class Watchdog:
 watchdog = Watchdog()
 
 
-def podc_threads() -> list[threading.Thread]:
-    """Live threads started by podc (all are named ``podc-…``): empty once every Runtime is
-    closed and the watchdog is idle. For tests and leak checks."""
-    return [t for t in threading.enumerate() if t.name.startswith("podc-") and t.is_alive()]
+def podc_threads(include_emulator: bool = False) -> list[threading.Thread]:
+    """Live threads started by podc: every one is named ``podc-…`` (the runtime's watches and
+    worker, the deadline watchdog, ``podc submit``'s log readers). Empty once every Runtime is
+    closed and the watchdog is idle (it exits by itself within a second; ``Runtime.close()``
+    stops it at once when nothing else needs it). The local emulator's own threads
+    (``podc-emulator-…``) are left out unless ``include_emulator``. For tests and leak checks."""
+    return [t for t in threading.enumerate() if t.name.startswith("podc-") and t.is_alive()
+            and (include_emulator or not t.name.startswith("podc-emulator-"))]

@@ -119,6 +119,8 @@ class Runtime:
                 while not w.synced.wait(0.02):
                     if w.fatal_error is not None:
                         raise w.fatal_error  # e.g. 403: the API's message, at once
+                    if self._closed:
+                        raise RuntimeError("the runtime was closed while starting")
                     if deadline is not None and time.monotonic() >= deadline:
                         why = f": {w.last_error}" if w.last_error else ""
                         raise TimeoutError(f"could not list the run's {what} in namespace "

@@ -291,7 +291,7 @@ def _gave_up(err: ApiError, attempts: int, start: float, delay: float | None) ->
     """The last error, saying how long podc tried (and that the deadline stopped it)."""
     note = f"gave up after {attempts} attempt{'s' * (attempts > 1)} in {time.monotonic() - start:.1f}s"
     if delay is not None:
-        note += (f": the server asked to retry in {delay:g}s, past the deadline"
+        note += (f": the server asked to retry in {err.retry_after:g}s, past the deadline"
                  if err.retry_after is not None else ": the next try would come after the deadline")
     out = ApiError(err.status, f"{err.message} ({note})" if err.message else f"({note})",
                    reason=err.reason, kind=err.kind if delay is None else "deadline",
