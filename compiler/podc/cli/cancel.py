@@ -36,12 +36,20 @@ def run(argv: Sequence[str], out: TextIO, err: TextIO, api_client: Any = None) -
     cluster = open_cluster("cancel", args, err, api_client=api_client, deadline=deadline)
     if isinstance(cluster, int):
         return cluster
+    try:
+        return _connected(args, cluster, out, err)
+    finally:
+        cluster.close()
+
+
+def _connected(args: Any, cluster: Any, out: TextIO, err: TextIO) -> int:
     from podc.runtime import ApiError, Runtime
     from podc.runtime.api import pods_path
     from podc.runtime.naming import run_selector
     from podc.runtime.runs import run_jobs
     from podc.runtime.watch import list_all
 
+    timeout = args.timeout or 60.0
     ns, run_id = cluster.namespace, args.run_id
     rt = None
     try:

@@ -58,9 +58,13 @@ def parse(parser: Parser, argv: Sequence[str], err: TextIO) -> argparse.Namespac
 
 def require_runtime(command: str, err: TextIO) -> bool:
     """True when the Kubernetes client is installed; else says how to install it."""
-    from podc.runtime.cluster import client_installed
+    try:
+        from podc.runtime.cluster import client_installed
 
-    if not client_installed():
+        installed = client_installed()
+    except ImportError:
+        installed = False
+    if not installed:
         print(f"podc {command}: needs the Kubernetes client: {INSTALL_HINT}", file=err)
         return False
     return True
@@ -71,6 +75,12 @@ class Cluster:
 
     def __init__(self, transport: Any, namespace: str, deadline: float | None) -> None:
         self.transport, self.namespace, self.deadline = transport, namespace, deadline
+
+    def close(self) -> None:
+        """Let the deadline watchdog thread go now (it would linger a moment otherwise)."""
+        from podc.runtime.deadline import watchdog
+
+        watchdog.stop_if_idle(1.0)
 
     def left(self, default: float) -> float:
         """Seconds until the deadline (``default`` when the command has none)."""

@@ -59,6 +59,13 @@ def run(argv: Sequence[str], out: TextIO, err: TextIO, api_client: Any = None) -
     cluster = open_cluster("logs", args, err, api_client=api_client, deadline=deadline)
     if isinstance(cluster, int):
         return cluster
+    try:
+        return _connected(args, cluster, out, err)
+    finally:
+        cluster.close()
+
+
+def _connected(args: Any, cluster: Any, out: TextIO, err: TextIO) -> int:
     from podc.runtime.api import pod_log_path, pods_path
     from podc.runtime.logs import default_container
     from podc.runtime.naming import run_selector

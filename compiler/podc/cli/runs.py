@@ -33,6 +33,13 @@ def run(argv: Sequence[str], out: TextIO, err: TextIO, api_client: Any = None) -
     cluster = open_cluster("runs", args, err, api_client=api_client, deadline=deadline)
     if isinstance(cluster, int):
         return cluster
+    try:
+        return _connected(args, cluster, out, err)
+    finally:
+        cluster.close()
+
+
+def _connected(args: Any, cluster: Any, out: TextIO, err: TextIO) -> int:
     from podc.runtime.diagnose import JobPhase
     from podc.runtime.retry import ApiError
     from podc.runtime.runs import format_age, list_runs
