@@ -27,6 +27,9 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...], str | None, str]] = {
     "fmt": ("podc.cli.fmt", ("main",), None, "format layer and project files canonically, keeping comments"),
     "completion": ("podc.cli.completion", ("main",), None, "print a shell completion script (bash, zsh, fish)"),
     "submit": ("podc.cli.submit", ("main", "run_submit"), "runtime", "submit compiled Jobs to a cluster"),
+    "runs": ("podc.cli.runs", ("main",), "runtime", "list the podc runs in a cluster"),
+    "cancel": ("podc.cli.cancel", ("main",), "runtime", "delete a run's Jobs and Pods"),
+    "logs": ("podc.cli.logs", ("main",), "runtime", "print the logs of a run's Jobs"),
     "local-cluster": ("podc.testing.cli", ("main",), "runtime", "run the local Kubernetes API emulator"),
     "migrate": ("podc.cli.migrate", ("main",), "runtime", "turn a dagster-k8s run config into podc layers"),
 }

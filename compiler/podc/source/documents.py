@@ -77,7 +77,7 @@ def load_documents(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> 
     many documents when only a few positions will be needed. Same errors as :func:`load_file`."""
     name = os.fspath(path)
     out = []
-    for doc in source._read(source.read_text(name, limits), name, name, limits):
+    for doc in source._read(source.read_text(name, limits, pipes=True), name, name, limits):
         if isinstance(doc, (MapNode, SeqNode, ScalarNode)):
             out.append(SourceDocument(to_plain(doc), name, None, None, doc))
         else:

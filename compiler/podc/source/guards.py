@@ -74,11 +74,20 @@ def _too_deep(filename: str, line: int, col: int, guard: int) -> None:
                            hint="flatten the structure; no Kubernetes object nests this deep")
 
 
-def read_text(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> str:
-    """Read a UTF-8 file, with a located error for missing, oversized or undecodable files."""
+def read_text(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS, *, pipes: bool = False) -> str:
+    """Read a UTF-8 file, with a located error for missing, oversized or undecodable files.
+
+    A project or layer file must be a regular file (a FIFO would block, a device never ends).
+    With ``pipes=True`` (manifests for ``check`` and ``submit``: ``-``, ``<(helm template …)``) a
+    pipe is read without ever blocking forever (:mod:`podc._pipes`: no writer reads as empty, a
+    silent writer is an error after a bound)."""
     name = os.fspath(path)
     try:
         info = os.stat(name)
+        if pipes and (stat.S_ISFIFO(info.st_mode) or stat.S_ISSOCK(info.st_mode)):
+            from podc._pipes import decode_text, read_pipe_path
+
+            return decode_text(read_pipe_path(name, limits.max_bytes), name)
         if not stat.S_ISREG(info.st_mode) and not stat.S_ISDIR(info.st_mode):
             # A FIFO would block the open() forever and a device never ends: refuse, never read.
             raise PodcError.single("input.not-a-file", f"expected a regular file, found {_file_kind(info.st_mode)}",
@@ -109,13 +118,9 @@ def read_text(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> str:
         raise PodcError.single("input.unreadable", "permission denied", Pos(name)) from None
     except OSError as e:  # a symlink loop, a name too long, an I/O error: the path's problem, not podc's
         raise PodcError.single("input.unreadable", f"cannot read the file: {e.strerror or e}", Pos(name)) from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
-        raise PodcError.single("input.encoding", "file is not valid UTF-8", Pos(name, line, col),
-                               hint="save the file as UTF-8") from None
+    from podc._pipes import decode_text
+
+    return decode_text(raw, name)
 
 
 def _nonblocking(path: str, flags: int) -> int:

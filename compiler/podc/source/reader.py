@@ -24,7 +24,8 @@ before parsing (devices, FIFOs, too-deep nesting) is in :mod:`podc.source.guards
 from __future__ import annotations
 
 import os
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from podc._gcpause import gc_paused
 from podc.errors import Diagnostics, PodcError, Pos
@@ -78,6 +79,21 @@ def _pure_yaml():
     return _pure_instance
 
 
+@contextmanager
+def _forgetting_loads() -> Iterator[None]:
+    """The shared ruamel instance remembers every load (a DocInfo per document, each constructed
+    scalar keyed by its node): a long-running process compiling again and again would grow
+    without end. Forget it after each read."""
+    try:
+        yield
+    finally:
+        if _yaml_instance is not None:
+            del _yaml_instance.doc_infos[:]
+            constructor = _yaml_instance.constructor
+            constructor.constructed_objects.clear()
+            getattr(constructor, "recursive_objects", {}).clear()
+
+
 def load_file(path: str | os.PathLike, layer: str | None = None, limits: Limits = DEFAULT_LIMITS) -> list[Node]:
     """All documents of a YAML (or JSON) file as positioned trees."""
     name = os.fspath(path)
@@ -114,7 +130,7 @@ def _read(text: str, filename: str, layer: str, limits: Limits) -> list:
                                Pos(filename))
     import podc.source.fastyaml as _fastyaml
 
-    with gc_paused():
+    with gc_paused(), _forgetting_loads():
         split = _fastyaml.split_documents(text)
         builder = _Builder(filename, layer, limits)
         if split is None:
