@@ -1,4 +1,5 @@
-"""Dagster integration: ``podc_executor`` runs each step as a compiled, policy-checked Job.
+"""Dagster integration: ``podc_executor`` runs each step as a compiled, policy-checked Job;
+``PodcRunLauncher`` does the same for run workers and ``PipesPodcClient`` for Dagster Pipes.
 
 Needs the ``podc[dagster]`` extra. ``import podc`` never imports this package, and the pure
 modules here (``tags``, ``migrate``, ``layers``, ``config``, ``events``) do not import Dagster:
@@ -9,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["podc_executor", "PodcExecutor", "PodcStepHandler", "make_executor"]
+__all__ = ["podc_executor", "PodcExecutor", "PodcStepHandler", "make_executor", "PodcRunLauncher",
+           "PipesPodcClient"]
 
 
 def __getattr__(name: str) -> Any:
@@ -21,4 +23,12 @@ def __getattr__(name: str) -> Any:
         from podc.dagster.step_handler import PodcStepHandler
 
         return PodcStepHandler
+    if name == "PodcRunLauncher":
+        from podc.dagster.launcher import PodcRunLauncher
+
+        return PodcRunLauncher
+    if name == "PipesPodcClient":
+        from podc.dagster.pipes import PipesPodcClient
+
+        return PipesPodcClient
     raise AttributeError(f"module 'podc.dagster' has no attribute {name!r}")
