@@ -79,6 +79,10 @@ class PipesPodcLogsMessageReader(PipesMessageReader):
             raise RuntimeError("PipesPodcLogsMessageReader: use inside read_messages()")
         return lambda line: extract_message_or_forward_to_stdout(handler, line)
 
+    @property
+    def expected_writer_count(self) -> int:  # one writer: the Pod's main container
+        return 1
+
     def no_messages_debug_text(self) -> str:
         return "Attempted to read messages from the Kubernetes Pod's log stream."
 
@@ -246,8 +250,8 @@ class PipesPodcClient(PipesClient, TreatAsResourceParam):
             raise PodcPipesError(f"Pipes Job {where} did not finish within wait_timeout="
                                  f"{wait_timeout:g}s; it was deleted")
         if not final.succeeded:
-            raise PodcPipesError(f"Pipes Job {where} failed: {describe_reason(final.reason)}",
-                                 final.reason)
+            reason = _without_pipes_messages(final.reason)
+            raise PodcPipesError(f"Pipes Job {where} failed: {describe_reason(reason)}", reason)
         return name, final
 
     @staticmethod
@@ -283,3 +287,11 @@ class PipesPodcClient(PipesClient, TreatAsResourceParam):
             api.delete_job(runtime.transport, runtime.namespace, name, "Background")
         except Exception as exc:  # noqa: BLE001 - its TTL removes it anyway
             context.log.warning(f"podc could not delete finished Pipes Job {where}: {exc}")
+
+
+def _without_pipes_messages(reason: Any) -> Any:
+    """The log tail without Pipes protocol lines: they were delivered as Dagster events."""
+    if reason is None or not reason.log_tail:
+        return reason
+    kept = tuple(line for line in reason.log_tail if '"__dagster_pipes_version"' not in line)
+    return replace(reason, log_tail=kept)

@@ -191,7 +191,16 @@ def _named(entries: Any, project_layers: Mapping[str, Path], base_dir: Path,
 def run_tag_layers(tags: Mapping[str, str]) -> TagLayers:
     """The run's ``podc/layers``, ``podc/config`` and ``dagster-k8s/config`` tags."""
     with _renamed_errors(("op tag", "run tag"), (" on step 'run'", ""), (" on run>", ">")):
-        return layers_from_tags(tags, "run")
+        result = layers_from_tags(tags, "run")
+    if result.inline_node is not None:
+        # Positions inside the tag text must name the run tag, not an op tag: read it again
+        # (it parsed once already) under the right name.
+        from podc.source import load_text
+
+        result.inline_node = load_text(str(tags[TAG_CONFIG]).strip(),
+                                       filename=f"<run tag {TAG_CONFIG}>",
+                                       layer=f"tag:{TAG_CONFIG}")[0]
+    return result
 
 
 def run_worker_layers(info: RunInfo, settings: LauncherSettings, tags: TagLayers, *,

@@ -4,7 +4,7 @@
 * ``hello_podc_job`` runs its op as a step Job of ``podc_executor`` from the run worker;
 * ``crash_once_job`` kills its run worker on the first attempt (after the run started) and
   succeeds when Dagster's run monitoring resumes the run in a new worker;
-* ``sleepy_job`` sleeps, for termination.
+* ``sleepy_job`` (in the worker) and ``sleepy_podc_job`` (in a step Job) sleep, for termination.
 
 Ops write to ``$PODC_EXAMPLE_STATE_DIR`` when it is set, so a test can see what ran where.
 """
@@ -69,4 +69,9 @@ def sleepy_job():
     sleep_a_while()
 
 
-defs = Definitions(jobs=[hello_job, hello_podc_job, crash_once_job, sleepy_job])
+@job(executor_def=podc_executor)
+def sleepy_podc_job():
+    sleep_a_while()
+
+
+defs = Definitions(jobs=[hello_job, hello_podc_job, crash_once_job, sleepy_job, sleepy_podc_job])
