@@ -29,11 +29,11 @@ from typing import Any, Iterator, Mapping
 
 from podc.dagster.launcher_config import LauncherSettings
 from podc.dagster.layers import LAYER_CODE_LOCATION, StepLayer, _resolve_named
-from podc.dagster.tags import TAG_CONFIG, TAG_DAGSTER_K8S, TagLayers, layers_from_tags
-from podc.errors import Diagnostic, PodcError, Pos
+from podc.dagster.tags import TAG_CONFIG, TAG_DAGSTER_K8S, TAG_LAYERS, TagLayers, layers_from_tags
+from podc.errors import PodcError, Pos
 from podc.kube.names import sanitize_label_value
 
-__all__ = ["RunInfo", "run_worker_layers", "run_tag_layers", "k8s_keys_layers",
+__all__ = ["RunInfo", "run_worker_layers", "run_tag_layers", "k8s_layers",
            "container_context_namespace", "run_labels", "LAYER_LAUNCHER", "LAYER_RUN"]
 
 LAYER_LAUNCHER = "dagster.yaml:run_launcher.config"
@@ -86,75 +86,54 @@ def run_labels(info: RunInfo) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# dagster-k8s keys (K8sRunLauncher config and container_context.k8s) → podc layers. The single
-# place the translation is called from, so a fuller translation can replace it in one spot.
+# dagster-k8s configuration (K8sRunLauncher keys, container_context.k8s, the dagster-k8s/config
+# run tag) → podc layers, through podc.dagster.k8s_config: the levels are merged the way
+# dagster-k8s merges them (DEEP appends lists), one layer per level, every value positioned at
+# its source key. The single place that translation is called from.
 
-def _env_vars(items: Any, where: str, environ: Mapping[str, str]) -> list[dict[str, str]]:
-    out = []
-    for item in items or []:
-        name, sep, value = str(item).partition("=")
-        if not sep:
-            if name not in environ:
-                raise PodcError.single(
-                    "dagster.bad-config", f"{where}.env_vars: {name!r} has no value and is not "
-                    "set in the launcher's environment", Pos(where, 1, 1),
-                    hint=f"write '{name}=value', or set {name} where the launcher runs")
-            value = environ[name]
-        out.append({"name": name, "value": value})
-    return out
+LAYER_LAUNCHER_K8S = f"{LAYER_LAUNCHER} (dagster-k8s keys)"
+LAYER_TAG_K8S = f"tag:{TAG_DAGSTER_K8S}"
+_TAG_K8S_RESOURCES = "dagster-k8s/resource_requirements"  # dagster-k8s's older run tag
 
 
-def _as_k8s_config(keys: Mapping[str, Any], where: str,
-                   environ: Mapping[str, str]) -> dict[str, Any]:
-    """Flat K8sRunLauncher/K8sContainerContext keys in ``dagster-k8s/config`` shape."""
-    container: dict[str, Any] = {}
-    pod: dict[str, Any] = {}
-    for key in ("image_pull_policy", "resources", "security_context", "volume_mounts"):
-        if keys.get(key):
-            container[key] = keys[key]
-    env = _env_vars(keys.get("env_vars"), where, environ) + list(keys.get("env") or [])
-    if env:
-        container["env"] = env
-    env_from = [{"config_map_ref": {"name": n}} for n in keys.get("env_config_maps") or []]
-    env_from += [{"secret_ref": {"name": n}} for n in keys.get("env_secrets") or []]
-    if env_from:
-        container["env_from"] = env_from
-    for key in ("service_account_name", "scheduler_name", "image_pull_secrets", "volumes"):
-        if keys.get(key):
-            pod[key] = keys[key]
-    out: dict[str, Any] = {}
-    if container:
-        out["container_config"] = container
-    if pod:
-        out["pod_spec_config"] = pod
-    if keys.get("labels"):
-        out["job_metadata"] = {"labels": dict(keys["labels"])}
-        out["pod_template_spec_metadata"] = {"labels": dict(keys["labels"])}
-    return out
+def k8s_layers(settings: LauncherSettings, info: RunInfo,
+               environ: Mapping[str, str]) -> tuple[dict[str, list[StepLayer]], list[str]]:
+    """The dagster-k8s levels of a run worker as podc layers, by where they go (``launcher``,
+    ``code-location``, ``tag``), and the translation warnings, formatted."""
+    from podc.dagster.k8s_config import (code_location_levels, container_context_level,
+                                         translate_levels, user_config_level)
+    from podc.errors import Diagnostics, format_diagnostics
 
+    diags = Diagnostics()
+    levels = []
+    if settings.k8s:
+        levels.append(container_context_level(dict(settings.k8s), LAYER_LAUNCHER_K8S,
+                                              LAYER_LAUNCHER, environ=environ, diags=diags))
+    ctx = {k: v for k, v in (info.container_context or {}).items() if k in ("env_vars", "k8s")}
+    levels += code_location_levels(ctx, f"{LAYER_CONTEXT}.k8s", source=LAYER_CONTEXT,
+                                   environ=environ, diags=diags)
+    for tag, wrap in ((TAG_DAGSTER_K8S, None), (_TAG_K8S_RESOURCES, "resources")):
+        if info.tags.get(tag):
+            value: Any = info.tags[tag]
+            if wrap:
+                import json
 
-def k8s_keys_layers(keys: Mapping[str, Any], name: str, where: str,
-                    environ: Mapping[str, str] | None = None) -> tuple[list[StepLayer], list[str]]:
-    """Layers (and translation warnings) for dagster-k8s keys: the flat keys first, then their
-    ``run_k8s_config`` (it wins, as in dagster-k8s)."""
-    from podc.dagster.migrate import translate_dagster_k8s_config
-
-    environ = os.environ if environ is None else environ
-    layers: list[StepLayer] = []
+                try:
+                    value = {"container_config": {wrap: json.loads(value)}}
+                except (TypeError, ValueError):
+                    value = {"container_config": {wrap: value}}  # reported as a bad value below
+            levels.append(user_config_level(value, LAYER_TAG_K8S, f"<run tag {tag}>", diags=diags))
+    translation = translate_levels(levels, diags=diags)
+    diags.raise_if_errors()
+    where = {LAYER_LAUNCHER_K8S: "launcher", f"{LAYER_CONTEXT}.k8s": "code-location",
+             LAYER_TAG_K8S: "tag"}
+    out: dict[str, list[StepLayer]] = {"launcher": [], "code-location": [], "tag": []}
     warnings: list[str] = []
-    sources = [(name, _as_k8s_config(keys, where, environ))]
-    if keys.get("run_k8s_config"):
-        sources.append((f"{name}.run_k8s_config", keys["run_k8s_config"]))
-    for layer_name, config in sources:
-        if not config:
-            continue
-        with _renamed_errors(("op tag 'dagster-k8s/config' on step '?'", where),
-                             ("<op tag dagster-k8s/config on ?>", where)):
-            translation = translate_dagster_k8s_config(config, "?")
-        warnings += [f"{layer_name}: {w}" for w in translation.warnings]
-        if translation.layer:
-            layers.append(StepLayer(layer_name, translation.layer, f"<{layer_name}>"))
-    return layers, warnings
+    for layer in translation.layers:
+        out[where[layer.name]].append(StepLayer(layer.name, layer.node, f"<{layer.name}>"))
+        if layer.warnings:
+            warnings.append(format_diagnostics(layer.warnings))
+    return out, warnings
 
 
 # ---------------------------------------------------------------------------------------------
@@ -189,9 +168,11 @@ def _named(entries: Any, project_layers: Mapping[str, Path], base_dir: Path,
 
 
 def run_tag_layers(tags: Mapping[str, str]) -> TagLayers:
-    """The run's ``podc/layers``, ``podc/config`` and ``dagster-k8s/config`` tags."""
+    """The run's ``podc/layers`` and ``podc/config`` tags (``dagster-k8s/config`` goes through
+    :func:`k8s_layers` with the other dagster-k8s levels)."""
+    own = {k: v for k, v in tags.items() if k in (TAG_LAYERS, TAG_CONFIG)}
     with _renamed_errors(("op tag", "run tag"), (" on step 'run'", ""), (" on run>", ">")):
-        result = layers_from_tags(tags, "run")
+        result = layers_from_tags(own, "run")
     if result.inline_node is not None:
         # Positions inside the tag text must name the run tag, not an op tag: read it again
         # (it parsed once already) under the right name.
@@ -212,7 +193,6 @@ def run_worker_layers(info: RunInfo, settings: LauncherSettings, tags: TagLayers
     project_layers = project_layers or {}
     base_dir = Path(settings.compile.base_dir or os.getcwd())
     out: list[StepLayer] = []
-    warnings: list[str] = list(tags.warnings)
     if not settings.compile.uses_project:
         for entry in settings.compile.layers:
             path = Path(entry)
@@ -229,10 +209,8 @@ def run_worker_layers(info: RunInfo, settings: LauncherSettings, tags: TagLayers
             "name": settings.postgres_password_secret, "key": _PG_PASSWORD_KEY}}
     if launcher:
         out.append(StepLayer(LAYER_LAUNCHER, launcher, f"<{LAYER_LAUNCHER}>"))
-    k8s, k8s_warnings = k8s_keys_layers(settings.k8s, f"{LAYER_LAUNCHER} (dagster-k8s keys)",
-                                        f"<{LAYER_LAUNCHER}>", environ)
-    out += k8s
-    warnings += k8s_warnings
+    k8s, warnings = k8s_layers(settings, info, environ)
+    out += k8s["launcher"]
     if settings.compile.layer:
         out.append(StepLayer(LAYER_LAUNCHER_INLINE, dict(settings.compile.layer),
                              f"<{LAYER_LAUNCHER_INLINE}>"))
@@ -242,25 +220,18 @@ def run_worker_layers(info: RunInfo, settings: LauncherSettings, tags: TagLayers
     podc_ctx = _context_section(info, "podc")
     out += _named(podc_ctx.get("layers"), project_layers, base_dir,
                   f"{LAYER_CONTEXT}.podc.layers")
-    k8s_ctx = {k: v for k, v in _context_section(info, "k8s").items()
-               if k not in ("namespace", "server_k8s_config")}
-    k8s, k8s_warnings = k8s_keys_layers(k8s_ctx, f"{LAYER_CONTEXT}.k8s",
-                                        f"<{LAYER_CONTEXT}.k8s>", environ)
-    out += k8s
-    warnings += k8s_warnings
+    out += k8s["code-location"]
     if podc_ctx.get("layer"):
         out.append(StepLayer(f"{LAYER_CONTEXT}.podc.layer", dict(podc_ctx["layer"]),
                              f"<{LAYER_CONTEXT}.podc.layer>"))
     out += _named(tags.named, project_layers, base_dir, "run tag podc/layers")
-    if tags.migrated:
-        out.append(StepLayer(f"tag:{TAG_DAGSTER_K8S}", tags.migrated,
-                             f"<run tag {TAG_DAGSTER_K8S}>"))
+    out += k8s["tag"]
     if tags.inline:
         out.append(StepLayer(f"tag:{TAG_CONFIG}", tags.inline_node or tags.inline,
                              f"<run tag {TAG_CONFIG}>"))
     out.append(StepLayer(LAYER_RUN, _run_layer(info, settings, environ),
                          "<dagster run layer: execute_run command, env, labels>"))
-    return out, warnings
+    return out, [*tags.warnings, *warnings]
 
 
 def _run_layer(info: RunInfo, settings: LauncherSettings,
