@@ -52,7 +52,8 @@ def _container_state(pod: dict[str, Any], container: str | None) -> str | None:
     for cs in (pod.get("status") or {}).get("containerStatuses") or []:
         if cs.get("name") == container:
             state = cs.get("state") or {}
-            return next((k for k in ("terminated", "running", "waiting") if state.get(k)), None)
+            return next((k for k in ("terminated", "running", "waiting")
+                         if state.get(k) is not None), None)
     return None
 
 
