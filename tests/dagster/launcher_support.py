@@ -24,12 +24,13 @@ class LauncherEnv:
     cluster: Any
     state_dir: Path
     repo: Any
+    module: str = "podc_example.launcher_jobs"
 
     def launch(self, job: str, tags: dict[str, str] | None = None,
                run_config: dict | None = None) -> Any:
         remote = self.repo.get_full_job(job)
         run = self.instance.create_run_for_job(
-            job_def=_job_def(job), run_config=run_config, tags=tags or {},
+            job_def=_job_def(self.module, job), run_config=run_config, tags=tags or {},
             remote_job_origin=remote.get_remote_origin(),
             job_code_origin=remote.get_python_origin())
         self.instance.launch_run(run.run_id, self.workspace)
@@ -64,17 +65,20 @@ class LauncherEnv:
         return self.cluster.store.list("pods", "default")
 
 
-def _job_def(name: str) -> Any:
-    from podc_example import launcher_jobs
+def _job_def(module: str, name: str) -> Any:
+    import importlib
 
-    return getattr(launcher_jobs, name)
+    return importlib.import_module(module).defs.get_job_def(name)
 
 
 @contextlib.contextmanager
 def launcher_env(tmp_path: Path, *, launcher: dict | None = None, instance_extra: dict | None = None,
-                 cluster: dict | None = None, monkeypatch: Any = None) -> Iterator[LauncherEnv]:
-    """Start a LocalCluster (process mode), write dagster.yaml with PodcRunLauncher, open the
-    instance and an in-process workspace of ``podc_example.launcher_jobs``."""
+                 cluster: dict | None = None, monkeypatch: Any = None,
+                 module: str = "podc_example.launcher_jobs",
+                 dagster_yaml: Path | None = None) -> Iterator[LauncherEnv]:
+    """Start a LocalCluster (process mode), write dagster.yaml with PodcRunLauncher (or use the
+    given one, with the env vars it reads set), open the instance and an in-process workspace of
+    ``module``."""
     from dagster import DagsterInstance
     from dagster._core.test_utils import in_process_test_workspace
     from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
@@ -105,11 +109,19 @@ def launcher_env(tmp_path: Path, *, launcher: dict | None = None, instance_extra
             "run_launcher": {"module": "podc.dagster", "class": "PodcRunLauncher", "config": config},
             **(instance_extra or {}),
         }
+        if dagster_yaml is not None:
+            settings = {**yaml.safe_load(dagster_yaml.read_text()),
+                        "storage": settings["storage"]}
+            for name, value in {"PODC_EXAMPLE_PROJECT": str(PROJECT),
+                                "PODC_EXAMPLE_KUBECONFIG": str(kubeconfig),
+                                "PODC_EXAMPLE_PIPES_ENV": "PYTHONPATH",
+                                **step_env(state)}.items():
+                monkeypatch.setenv(name, value)
         (home / "dagster.yaml").write_text(yaml.safe_dump(settings))
         origin = LoadableTargetOrigin(executable_path=sys.executable, working_directory=str(EXAMPLE),
-                                      module_name="podc_example.launcher_jobs")
+                                      module_name=module)
         with DagsterInstance.from_config(str(home)) as instance, \
                 in_process_test_workspace(instance, origin) as workspace:
             entry = next(iter(workspace.get_code_location_entries().values()))
             repo = next(iter(entry.code_location.get_repositories().values()))
-            yield LauncherEnv(instance, workspace, local, state, repo)
+            yield LauncherEnv(instance, workspace, local, state, repo, module)

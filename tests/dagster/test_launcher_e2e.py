@@ -210,3 +210,28 @@ def test_run_monitoring_resumes_a_crashed_worker(tmp_path, monkeypatch):
         assert "podc resumed run worker Job" in text
         info = launcher.get_run_worker_debug_info(done)
         assert second in info
+
+
+def test_example_dagster_yaml_materializes_the_pipes_asset_from_a_launched_run(tmp_path,
+                                                                              monkeypatch):
+    """examples/dagster_project/dagster.yaml as documented: the run worker is a Job, the asset's
+    external process is a Pipes Job started from inside it."""
+    from dagster import AssetKey, DagsterRunStatus
+    from dagster_support import EXAMPLE
+
+    with launcher_env(tmp_path, monkeypatch=monkeypatch, module="podc_example.definitions",
+                      dagster_yaml=EXAMPLE / "dagster.yaml") as env:
+        run = env.launch("scores_job", run_config={
+            "ops": {"scores": {"config": {"numbers": [2, 3]}}}})
+        done = env.wait_finished(run.run_id, timeout=60)
+        assert done.status == DagsterRunStatus.SUCCESS, env.messages(run.run_id)
+        mat = env.instance.get_latest_materialization_event(AssetKey("scores"))
+        meta = mat.asset_materialization.metadata
+        assert meta["total"].value == 5 and meta["podc Job"].value.startswith("dagster/podc-scores-")
+        check = env.instance.event_log_storage.get_asset_check_execution_history(
+            __import__("dagster").AssetCheckKey(AssetKey("scores"), "total_is_positive"), limit=1)
+        assert check and check[0].status.value == "SUCCEEDED"
+        workers = [j for j in env.jobs() if j["metadata"]["labels"].get(
+            "app.kubernetes.io/component") == "run_worker"]
+        assert len(workers) == 1
+        assert env.cluster.store.list("jobs", "dagster") == []  # the Pipes Job was deleted

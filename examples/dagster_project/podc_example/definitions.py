@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dagster import Definitions
+from dagster import Definitions, define_asset_job, in_process_executor
 
 from podc.dagster import PipesPodcClient
 from podc_example import jobs, launcher_jobs
@@ -35,8 +35,12 @@ def pipes_client() -> PipesPodcClient:
     )
 
 
+# Materializing `scores` from a launched run: the run worker runs the asset in process, the
+# asset's external process runs in its own Pipes Job.
+scores_job = define_asset_job("scores_job", selection=[scores], executor_def=in_process_executor)
+
 defs = Definitions.merge(
     jobs.defs,
     launcher_jobs.defs,
-    Definitions(assets=[scores], resources={"pipes_podc": pipes_client()}),
+    Definitions(assets=[scores], jobs=[scores_job], resources={"pipes_podc": pipes_client()}),
 )
