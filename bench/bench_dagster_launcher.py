@@ -48,8 +48,6 @@ def _by_verb(requests) -> str:
 
 
 def bench_launcher_scripted(runs: int, checks: int) -> dict:
-    from dagster import DagsterRunStatus  # noqa: F401
-
     with tempfile.TemporaryDirectory() as tmp, \
             launcher_env(Path(tmp), cluster={"mode": "scripted"}) as env:
         env.cluster.request_log.clear()
