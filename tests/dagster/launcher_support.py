@@ -36,7 +36,7 @@ class LauncherEnv:
         self.instance.launch_run(run.run_id, self.workspace)
         return self.instance.get_run_by_id(run.run_id)
 
-    def wait_finished(self, run_id: str, timeout: float = 30.0) -> Any:
+    def wait_finished(self, run_id: str, timeout: float = 90.0) -> Any:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             run = self.instance.get_run_by_id(run_id)
@@ -46,7 +46,7 @@ class LauncherEnv:
         raise TimeoutError(f"run {run_id} not finished after {timeout}s: "
                            f"{self.instance.get_run_by_id(run_id).status}")
 
-    def wait_status(self, run_id: str, status: Any, timeout: float = 30.0) -> Any:
+    def wait_status(self, run_id: str, status: Any, timeout: float = 90.0) -> Any:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             run = self.instance.get_run_by_id(run_id)
