@@ -21,8 +21,9 @@ Kubernetes and podc only need JSON-like data, so timestamps and binary stay stri
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 from podc._gcpause import gc_paused
 from podc.errors import Diagnostics, PodcError, Pos
@@ -70,6 +71,21 @@ def _yaml():
         except Exception:  # no C extension on this interpreter
             _yaml_instance = YAML(typ="safe", pure=True)
     return _yaml_instance
+
+
+@contextmanager
+def _forgetting_loads() -> Iterator[None]:
+    """The shared ruamel instance remembers every load (a DocInfo per document, each constructed
+    scalar keyed by its node): a long-running process compiling again and again would grow
+    without end. Forget it after each read."""
+    try:
+        yield
+    finally:
+        if _yaml_instance is not None:
+            del _yaml_instance.doc_infos[:]
+            constructor = _yaml_instance.constructor
+            constructor.constructed_objects.clear()
+            getattr(constructor, "recursive_objects", {}).clear()
 
 
 def read_text(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> str:
@@ -141,7 +157,7 @@ def _read(text: str, filename: str, layer: str, limits: Limits) -> list:
                                Pos(filename))
     from podc import _fastyaml
 
-    with gc_paused():
+    with gc_paused(), _forgetting_loads():
         split = _fastyaml.split_documents(text)
         builder = _Builder(filename, layer, limits)
         if split is None:

@@ -17,7 +17,8 @@ def test_yaml_error_has_file_line_col(tmp_path, capsys):
     bad.write_text("apiVersion: batch/v1\nkind: Job\nmetadata: {name: [x\n")
     assert _run(tmp_path, bad, "--kubeconfig", tmp_path / "none") == 2
     err = capsys.readouterr().err
-    assert "bad.yaml:" in err and "submit.yaml" in err and "Traceback" not in err
+    # the same reader, codes and positions as podc compile and podc check
+    assert "bad.yaml:4:1" in err and "yaml.syntax" in err and "Traceback" not in err
 
 
 def test_not_a_job_and_duplicates_reported_together(tmp_path, capsys):
@@ -33,7 +34,7 @@ def test_not_a_job_and_duplicates_reported_together(tmp_path, capsys):
 
 def test_missing_file_and_usage(tmp_path, capsys):
     assert _run(tmp_path, tmp_path / "nope.yaml") == 2
-    assert "cannot read" in capsys.readouterr().err
+    assert "nope.yaml: error[input.missing-file]: file not found" in capsys.readouterr().err
     assert run_submit([]) == 2
     assert run_submit(["x.yaml", "--timeout", "soon"]) == 2
 
@@ -76,4 +77,4 @@ def test_add_parser_registers_a_submit_subcommand(tmp_path, capsys):
     args = root.parse_args(["submit", str(tmp_path / "missing.yaml"), "--wait", "-n", "ns"])
     assert args.wait and args.namespace == "ns"
     assert args.handler(args) == 2
-    assert "cannot read" in capsys.readouterr().err
+    assert "file not found" in capsys.readouterr().err

@@ -52,16 +52,22 @@ def test_no_bookmarks_and_watches_ended_every_second_resume_without_relisting():
         assert_clean(cluster, rt)
 
 
-def test_paged_lists_are_followed_on_attach_and_cancel():
-    with compat_env(paginate=2) as (cluster, make):
+@pytest.mark.parametrize("asked", [0, 2])
+def test_paged_lists_are_followed_on_attach_and_cancel(asked):
+    # asked=0: the client asks for everything and the server pages anyway (a proxy, another
+    # implementation); asked=2: the client pages itself with limit/continue.
+    with compat_env(paginate=2 if not asked else 0) as (cluster, make):
         first = make("paged-run")
         names = [first.submit(job_manifest(f"p{i}", "sleep")).name for i in range(5)]
         first.close()
         again = make("paged-run")
+        again.transport.list_page_size = asked
         states = again.attach()
         assert sorted(states) == sorted(names)  # all five, from three pages
         pages = [r for r in cluster.request_log.filter(verb="list", resource="jobs") if "continue" in r.query]
         assert len(pages) == 2  # the second runtime's list: 2 + 2 + 1 Jobs
+        if asked:
+            assert all(r.query.get("limit") == "2" for r in pages)
         assert_clean(cluster, again)
 
 

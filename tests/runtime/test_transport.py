@@ -63,8 +63,7 @@ def transport_for(port, **retry):
 
     cfg = client.Configuration()
     cfg.host = f"http://127.0.0.1:{port}"
-    cfg.api_key = {"authorization": "secret-token-value"}
-    cfg.api_key_prefix = {"authorization": "Bearer"}
+    cfg.api_key = {"BearerToken": "Bearer secret-token-value"}  # as the kubeconfig loader sets it
     policy = ExponentialBackoff(base=0.001, cap=0.01, **retry)
     return connect(api_client=client.ApiClient(cfg), retry=policy, timeout=(1.0, 2.0))
 

@@ -23,6 +23,9 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...], str | None, str]] = {
     "explain": ("podc.cli.explain", ("main",), None, "show which layer set each value of a compiled Job"),
     "check": ("podc.cli.check", ("main",), None, "check manifests or a project against schemas and policies"),
     "submit": ("podc.cli.submit", ("main", "run_submit"), "runtime", "submit compiled Jobs to a cluster"),
+    "runs": ("podc.cli.runs", ("main",), "runtime", "list the podc runs in a cluster"),
+    "cancel": ("podc.cli.cancel", ("main",), "runtime", "delete a run's Jobs and Pods"),
+    "logs": ("podc.cli.logs", ("main",), "runtime", "print the logs of a run's Jobs"),
     "local-cluster": ("podc.testing.cli", ("main",), "runtime", "run the local Kubernetes API emulator"),
 }
 # Modules of optional dependencies: a missing one means "install the extra", not a bug.

@@ -16,10 +16,13 @@ Typical use::
 """
 
 from podc.runtime.cluster import ClusterConfigError, connect, default_namespace
+from podc.runtime.deadline import deadline_scope, podc_threads
 from podc.runtime.diagnose import JobPhase, Reason, Timeouts, diagnose
 from podc.runtime.naming import job_name, label_value, prepare_job, run_selector
+from podc.runtime.results import CancelResult, JobConflict, RunCancelled
 from podc.runtime.retry import ApiError, ExponentialBackoff, NoRetry, RetryPolicy
-from podc.runtime.runtime import CancelResult, JobConflict, RunCancelled, Runtime
+from podc.runtime.runs import RunJob, RunSummary, list_runs
+from podc.runtime.runtime import Runtime
 from podc.runtime.tracker import JobState
 
 __all__ = [
@@ -34,13 +37,18 @@ __all__ = [
     "Reason",
     "RetryPolicy",
     "RunCancelled",
+    "RunJob",
+    "RunSummary",
     "Runtime",
     "Timeouts",
     "connect",
+    "deadline_scope",
     "default_namespace",
     "diagnose",
     "job_name",
     "label_value",
+    "list_runs",
+    "podc_threads",
     "prepare_job",
     "run_selector",
 ]

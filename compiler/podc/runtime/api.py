@@ -105,7 +105,7 @@ def delete_pods(t: Transport, namespace: str, selector: str) -> None:
 
 
 def _names(t: Transport, path: str, selector: str) -> list[str]:
-    from podc.runtime.watch import list_all
+    from podc.runtime.watch import list_all  # watch imports transport; keep api light
 
     items = list_all(t, path, {"labelSelector": selector}).get("items") or []
     return [(i.get("metadata") or {}).get("name") for i in items

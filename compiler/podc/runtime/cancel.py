@@ -8,16 +8,19 @@ with a Pod being created) are deleted by label too, so no orphan is left behind.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Callable
+from typing import Any, Callable
 
-from podc.runtime import api
+import podc.runtime.api as api
 from podc.runtime.diagnose import JobPhase, Reason
-from podc.runtime.retry import ApiError
 from podc.runtime.naming import LABEL_ATTEMPT, LABEL_STEP_KEY, label_value, run_selector
+from podc.runtime.results import CancelResult
+from podc.runtime.retry import ApiError
 from podc.runtime.tracker import finalize
+from podc.runtime.watch import list_all
 
-if TYPE_CHECKING:
-    from podc.runtime.runtime import CancelResult, Runtime
+# ``rt`` is always the podc.runtime.runtime.Runtime being cancelled (typed loosely: that module
+# imports this one).
+Runtime = Any
 
 _CANCELLED = Reason("Cancelled", "cancelled: the Job was deleted on request")
 
@@ -34,8 +37,6 @@ def _wait(rt: "Runtime", done: Callable[[], bool], timeout: float) -> bool:
 
 
 def _count(rt: "Runtime", selector: str) -> tuple[int, int]:
-    from podc.runtime.watch import list_all
-
     jobs = list_all(rt.transport, api.jobs_path(rt.namespace),
                     {"labelSelector": selector}).get("items") or []
     pods = list_all(rt.transport, api.pods_path(rt.namespace),
@@ -87,14 +88,24 @@ def _confirm(rt: "Runtime", selector: str, jobs_gone: Callable[[], bool],
     return jobs, pods
 
 
-def cancel_job(rt: "Runtime", name: str, propagation: str, timeout: float) -> "CancelResult":
-    from podc.runtime.runtime import CancelResult
+def _cached_names(rt: "Runtime", names: list[str] | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(Jobs, Pods) the watches know of, before a delete: what the delete removes."""
+    with rt._lock:
+        recs = [r for n, r in rt._records.items() if names is None or n in names]
+        jobs = tuple(sorted(r.name for r in recs if r.job is not None and not r.deleted))
+        pods = {p for r in recs for p in r.pods}
+        if names is None:
+            pods |= {p for bucket in rt._pending_pods.values() for p in bucket}
+    return jobs, tuple(sorted(pods))
 
+
+def cancel_job(rt: "Runtime", name: str, propagation: str, timeout: float) -> CancelResult:
     with rt._changed:
         rec = rt._records.get(name)
         if rec is not None:
             rec.cancelled = True
         step_key, attempt = (rec.step_key, rec.attempt) if rec else (None, 0)
+    seen = _cached_names(rt, [name])
     existed = api.delete_job(rt.transport, rt.namespace, name, propagation)
     if step_key is None:
         # Not a Job of this run (the run's watch tracks every one): nothing of the run to
@@ -112,7 +123,7 @@ def cancel_job(rt: "Runtime", name: str, propagation: str, timeout: float) -> "C
         r = rt._records.get(name)
         if r is not None and finalize(r, JobPhase.FAILED, _CANCELLED):
             rt._after_change(r, True)
-    return CancelResult(jobs, pods)
+    return CancelResult(jobs, pods, seen[0] if not jobs else (), seen[1] if not pods else ())
 
 
 def _gone_by_name(rt: "Runtime", name: str, timeout: float = 5.0) -> tuple[int, int]:
@@ -130,10 +141,8 @@ def _gone_by_name(rt: "Runtime", name: str, timeout: float = 5.0) -> tuple[int, 
         time.sleep(0.1)
 
 
-def cancel_run(rt: "Runtime", propagation: str, timeout: float) -> "CancelResult":
+def cancel_run(rt: "Runtime", propagation: str, timeout: float) -> CancelResult:
     """No new submissions; wait for creates in flight; delete all the run's Jobs by label."""
-    from podc.runtime.runtime import CancelResult
-
     rt.start()
     with rt._changed:
         rt._cancelled = True
@@ -145,6 +154,7 @@ def cancel_run(rt: "Runtime", propagation: str, timeout: float) -> "CancelResult
         for rec in rt._records.values():
             rec.cancelled = True
     selector = run_selector(rt.run_id)
+    seen = _cached_names(rt, None)
     api.delete_jobs(rt.transport, rt.namespace, selector, propagation)
 
     def jobs_gone() -> bool:
@@ -155,4 +165,4 @@ def cancel_run(rt: "Runtime", propagation: str, timeout: float) -> "CancelResult
         for r in rt._records.values():
             if finalize(r, JobPhase.FAILED, _CANCELLED):
                 rt._after_change(r, True)
-    return CancelResult(jobs, pods)
+    return CancelResult(jobs, pods, seen[0] if not jobs else (), seen[1] if not pods else ())

@@ -1,46 +1,42 @@
 """Cluster access: kubeconfig (path, context), in-cluster config, or an explicit ApiClient.
 
-The only module of the runtime that imports ``kubernetes`` (inside :func:`connect`).
+``kubernetes`` is imported only inside :func:`connect` (here and in
+:mod:`podc.runtime.kubeconfig`), so ``import podc.runtime`` stays light.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from typing import Any
+import re
+import warnings
+from typing import Any, Callable
 
+from podc.runtime.kubeconfig import ClusterConfigError, load_kubeconfig
+from podc.runtime.redact import Redactor
 from podc.runtime.retry import RetryPolicy
 from podc.runtime.transport import HttpTransport
 
 __all__ = ["ClusterConfigError", "connect", "default_namespace"]
 
-
-class ClusterConfigError(Exception):
-    """No usable cluster configuration (missing kubeconfig, unknown context, …)."""
+log = logging.getLogger("podc.runtime")
 
 
-def _load_api_client(kubeconfig: str | None, context: str | None, in_cluster: bool | None) -> Any:
-    from kubernetes import client, config  # lazy: heavy, and only the runtime needs it
-
+def _load_api_client(kubeconfig: str | None, context: str | None, in_cluster: bool | None,
+                     exec_timeout: float, redactor: Redactor) -> tuple[Any, bool]:
     if in_cluster or (in_cluster is None and kubeconfig is None
                       and os.environ.get("KUBERNETES_SERVICE_HOST")
                       and not os.environ.get("KUBECONFIG")):
+        from kubernetes import client, config  # lazy: heavy, and only the runtime needs it
+
         try:
             cfg = client.Configuration()
             config.load_incluster_config(client_configuration=cfg)
-            return client.ApiClient(cfg)
         except config.ConfigException as exc:
             raise ClusterConfigError(f"in-cluster configuration unavailable: {exc}") from exc
-    if kubeconfig is not None and not os.path.exists(kubeconfig):
-        raise ClusterConfigError(f"kubeconfig file not found: {kubeconfig}")
-    try:
-        cfg = client.Configuration()
-        config.load_kube_config(config_file=kubeconfig, context=context,
-                                client_configuration=cfg)
-    except config.ConfigException as exc:
-        raise ClusterConfigError(f"cannot load kubeconfig: {exc}") from exc
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ClusterConfigError(f"cannot load kubeconfig: {exc}") from exc
-    return client.ApiClient(cfg)
+        redactor.add(*(str(v) for v in (cfg.api_key or {}).values()))
+        return client.ApiClient(cfg), False
+    return load_kubeconfig(kubeconfig, context, exec_timeout=exec_timeout, redactor=redactor)
 
 
 def default_namespace(kubeconfig: str | None = None, context: str | None = None) -> str:
@@ -49,6 +45,8 @@ def default_namespace(kubeconfig: str | None = None, context: str | None = None)
     try:
         from kubernetes import config
 
+        if kubeconfig is not None and not os.path.isfile(kubeconfig):
+            raise FileNotFoundError(kubeconfig)  # never open a pipe or a directory
         _, current = config.list_kube_config_contexts(config_file=kubeconfig)
         if context:
             contexts, _ = config.list_kube_config_contexts(config_file=kubeconfig)
@@ -66,13 +64,52 @@ def default_namespace(kubeconfig: str | None = None, context: str | None = None)
 def connect(*, kubeconfig: str | None = None, context: str | None = None,
             in_cluster: bool | None = None, api_client: Any = None,
             retry: RetryPolicy | None = None,
-            timeout: tuple[float, float] = (5.0, 30.0)) -> HttpTransport:
+            timeout: tuple[float, float] = (5.0, 30.0), request_timeout: float = 30.0,
+            exec_timeout: float = 60.0, deadline: float | None = None,
+            warn: Callable[[str], None] | None = None) -> HttpTransport:
     """A transport for the cluster.
 
     Precedence: an explicit ``api_client``; ``in_cluster=True``; a kubeconfig (``kubeconfig`` path
     or ``$KUBECONFIG``/``~/.kube/config``, optional ``context``). With everything left unset
     inside a Pod (``KUBERNETES_SERVICE_HOST`` set, no ``$KUBECONFIG``), in-cluster config is used.
+
+    ``request_timeout`` bounds one HTTP exchange; ``deadline`` (absolute ``time.monotonic()``)
+    bounds every request of the transport. A credential plugin (``user.exec``) runs for at most
+    ``exec_timeout`` seconds. ``warn`` receives one-time warnings (TLS verification turned off);
+    by default they are logged on the ``podc.runtime`` logger. Raises :class:`ClusterConfigError`.
     """
+    redactor = Redactor()
+    insecure = False
     if api_client is None:
-        api_client = _load_api_client(kubeconfig, context, in_cluster)
-    return HttpTransport(api_client, retry=retry, timeout=timeout)
+        from podc.runtime.deadline import deadline_scope
+
+        with deadline_scope(at=deadline):
+            api_client, insecure = _load_api_client(kubeconfig, context, in_cluster, exec_timeout,
+                                                    redactor)
+    else:
+        cfg = api_client.configuration
+        redactor.add(*(str(v) for v in (getattr(cfg, "api_key", None) or {}).values()))
+        insecure = getattr(cfg, "verify_ssl", True) is False
+    transport = HttpTransport(api_client, retry=retry, timeout=timeout,
+                              request_timeout=request_timeout, redactor=redactor)
+    transport.deadline = deadline
+    if insecure:
+        _say_insecure_once(api_client.configuration.host, warn or log.warning)
+    return transport
+
+
+def _say_insecure_once(host: str, warn: Callable[[str], None]) -> None:
+    """urllib3 warns on every request, with its own source line; podc says it once per
+    connection (the filter only silences urllib3 for this host)."""
+    from urllib.parse import urlsplit
+
+    try:
+        from urllib3.exceptions import InsecureRequestWarning
+    except ImportError:  # pragma: no cover - urllib3 comes with kubernetes
+        return
+    hostname = urlsplit(host).hostname or host
+    warnings.filterwarnings("ignore", message=f"Unverified HTTPS request is being made to host "
+                                              f"'{re.escape(hostname)}'",
+                            category=InsecureRequestWarning)
+    warn(f"TLS certificate verification is off for {host} (insecure-skip-tls-verify in the "
+         "kubeconfig): anyone on the network path can read and change the traffic")

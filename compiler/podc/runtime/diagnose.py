@@ -62,6 +62,7 @@ class Grace:
     seconds: float
     reason: Reason
     wants_events: bool = False
+    explainable: bool = False  # Events may say why (nothing else does): read them while waiting
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class Timeouts:
     image_pull: float = 120.0  # ErrImagePull / ImagePullBackOff / InvalidImageName
     config_error: float = 60.0  # CreateContainerConfigError (missing Secret/ConfigMap/key), start errors
     failed_create: float = 30.0  # no Pod exists; then Events are read for FailedCreate
+    explain: float = 5.0  # a Pod (or the Job's first Pod) stuck this long: read Events to say why
 
 
 @dataclass(frozen=True)
@@ -319,10 +321,13 @@ def diagnose(job: dict[str, Any], pods: Sequence[dict[str, Any]], *,
                 mine = [e for e in events
                         if (e.get("involvedObject") or {}).get("name") == _meta(pod).get("name")]
                 base = _event_reason(mine, _POD_EVENT_REASONS)
+            if base is not None and issue is None:
+                reason = reason or replace(base, pod=base.pod or _meta(pod).get("name"))  # say why
             base = base or Reason("NotStarted", "no container has started")
             graces.append(Grace(f"start:{_meta(pod).get('name')}", timeouts.start,
                                 _not_started(pod, base, timeouts.start),
-                                wants_events=issue is None and gated is None and events is None))
+                                wants_events=issue is None and gated is None and events is None,
+                                explainable=issue is None and gated is None))
     if not active and not running:
         if events:
             created = _event_reason(events, ("FailedCreate",))
@@ -333,7 +338,7 @@ def diagnose(job: dict[str, Any], pods: Sequence[dict[str, Any]], *,
                             wants_events=events is None))
         graces.append(Grace("start:-", timeouts.start,
                             Reason("NotStarted", f"no pod was created within {timeouts.start:g}s"),
-                            wants_events=events is None))
+                            wants_events=events is None, explainable=True))
         if events is not None and not any(g.reason.code == "FailedCreate" for g in graces):
             # Events were read and explain nothing: only the start timeout fails the Job now.
             graces = [g for g in graces if g.key != "no-pods"]

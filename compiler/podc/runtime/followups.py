@@ -10,30 +10,33 @@ from __future__ import annotations
 import logging
 import queue
 import time
-from typing import TYPE_CHECKING
+from typing import Any
 
-from podc.runtime import api
+import podc.runtime.api as api
 from podc.runtime.retry import ApiError
 from podc.runtime.tracker import FollowUp, evaluate
 
-if TYPE_CHECKING:
-    from podc.runtime.runtime import Runtime
-
 log = logging.getLogger("podc.runtime")
 
+# Every function takes the podc.runtime.runtime.Runtime it works for (typed loosely: that module
+# imports this one).
 
-def work_loop(rt: "Runtime") -> None:
+
+def work_loop(rt: Any) -> None:
     while not rt._closed:
         try:
             item = rt._followups.get(timeout=rt._tick)
         except queue.Empty:
             item = None
-        if item is not None and item.kind != "stop":
-            run_followup(rt, item)
-        check_deadlines(rt)
+        try:
+            if item is not None and item.kind != "stop":
+                run_followup(rt, item)
+            check_deadlines(rt)
+        except Exception:  # noqa: BLE001 - the worker must outlive one bad follow-up
+            log.exception("runtime worker: unexpected error")
 
 
-def check_deadlines(rt: "Runtime") -> None:
+def check_deadlines(rt: Any) -> None:
     now = time.monotonic()
     todo: list[FollowUp] = []
     with rt._changed:
@@ -47,7 +50,7 @@ def check_deadlines(rt: "Runtime") -> None:
         run_followup(rt, item)
 
 
-def run_followup(rt: "Runtime", item: FollowUp) -> None:
+def run_followup(rt: Any, item: FollowUp) -> None:
     try:
         if item.kind == "events":
             with rt._lock:
@@ -58,19 +61,23 @@ def run_followup(rt: "Runtime", item: FollowUp) -> None:
             with rt._changed:
                 rec = rt._records[item.name]
                 rec.events, rec.events_at = events, time.monotonic()
+                rec.events_fetches += 1
         elif item.kind == "logs":
             lines = rt._safe_tail(item.pod or "", item.container)
             with rt._changed:
                 rt._records[item.name].log_tail = lines
         elif item.kind == "delete" and rt.delete_failed:
             api.delete_job(rt.transport, rt.namespace, item.name, "Background")
+    except KeyError:
+        pass  # the Job was dropped meanwhile (its create failed)
     except ApiError as err:
-        log.warning("follow-up %s for job/%s failed: %s", item.kind, item.name, err)
+        if err.kind != "interrupted":
+            log.warning("follow-up %s for job/%s failed: %s", item.kind, item.name, err)
     finally:
         _resume(rt, item)
 
 
-def _resume(rt: "Runtime", item: FollowUp) -> None:
+def _resume(rt: Any, item: FollowUp) -> None:
     """Re-evaluate after a follow-up; a failed fetch counts as 'nothing found' (no busy loop)."""
     if item.kind not in ("events", "logs"):
         return
@@ -84,6 +91,7 @@ def _resume(rt: "Runtime", item: FollowUp) -> None:
         if item.kind == "events" and (rec.events is None
                                       or time.monotonic() - rec.events_at > 1.0):
             rec.events, rec.events_at = [], time.monotonic()
+            rec.events_fetches += 1
         changed, again = evaluate(rec, time.monotonic(), rt.timeouts)
         rt._after_change(rec, changed)
     if again:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Iterator
+from typing import Any, Iterator
 
-from podc.runtime import api
+import podc.runtime.api as api
+from podc.runtime.deadline import watchdog
 from podc.runtime.retry import ApiError
-
-if TYPE_CHECKING:
-    from podc.runtime.runtime import Runtime
 
 
 def _started(pod: dict, container: str | None) -> bool:
@@ -36,17 +34,19 @@ def default_container(pod: dict) -> str | None:
     return names[0] if names else None
 
 
-def follow_job_logs(rt: "Runtime", name: str, *, container: str | None = None,
+def follow_job_logs(rt: Any, name: str, *, container: str | None = None,
                     timeout: float | None = None) -> Iterator[str]:
     """Yield log lines of the Job's newest Pod, following until the container exits.
 
+    ``rt`` is the :class:`~podc.runtime.runtime.Runtime` (typed loosely: it imports this module).
     Waits (on the watch, no polling requests) for a Pod whose container has started; stops early
-    when the Job reaches a terminal state without ever starting one (nothing to show).
+    when the Job reaches a terminal state without ever starting one (nothing to show). The whole
+    iteration ends by ``timeout`` and when the runtime is closed: the stream is closed under it.
     """
     deadline = None if timeout is None else time.monotonic() + timeout
     pod_name = None
     with rt._changed:
-        while True:
+        while not rt._closed:
             rec = rt._records.get(name)
             if rec is not None:
                 pods = sorted(rec.pods.values(),
@@ -62,15 +62,27 @@ def follow_job_logs(rt: "Runtime", name: str, *, container: str | None = None,
             if left is not None and left <= 0:
                 return
             rt._changed.wait(0.5 if left is None else min(left, 0.5))
+    if pod_name is None:
+        return
     try:
         stream = rt.transport.stream(api.pod_log_path(rt.namespace, pod_name),
                                      query={"follow": True, "container": container})
     except ApiError:
         return
+    ticket = watchdog.schedule(deadline, stream.close) if deadline is not None else None
+    with rt._changed:
+        closed = rt._closed
+        rt._streams.add(stream)
     try:
+        if closed:
+            return
         for line in stream:
             yield line.decode("utf-8", errors="replace").rstrip("\r")
     except ApiError:
         return
     finally:
+        if ticket is not None:
+            ticket.cancel()
+        with rt._changed:
+            rt._streams.discard(stream)
         stream.close()

@@ -21,12 +21,18 @@ _RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 class ApiError(Exception):
     """A failed Kubernetes API call.
 
-    ``status`` is the HTTP status, or 0 when no response arrived (``kind`` is then ``"timeout"``
-    or ``"connection"``). ``message`` is the API server's own message from its Status body.
+    ``status`` is the HTTP status, or 0 when no usable response arrived. ``kind`` says what
+    happened: ``"http"`` (an error status), ``"timeout"`` and ``"connection"`` (worth another
+    try), and, never retried: ``"protocol"`` (not the API's JSON, an oversized response or
+    line), ``"tls"`` (certificate verification failed), ``"auth"`` (no credentials could be
+    obtained), ``"deadline"`` (the caller's time is up), ``"interrupted"`` (the runtime is
+    closing). ``message`` is the API server's own message from its Status body, with any
+    credential masked. ``attempts`` counts the tries made before giving up.
     """
 
     def __init__(self, status: int, message: str, *, reason: str = "", kind: str = "http",
-                 retry_after: float | None = None, method: str = "", path: str = "") -> None:
+                 retry_after: float | None = None, method: str = "", path: str = "",
+                 attempts: int = 1) -> None:
         self.status = status
         self.message = message
         self.reason = reason
@@ -34,9 +40,12 @@ class ApiError(Exception):
         self.retry_after = retry_after
         self.method = method
         self.path = path
+        self.attempts = attempts
         where = f"{method} {path}: " if method else ""
-        code = f"{status} {reason}".strip() if status else kind
-        super().__init__(f"{where}{code}: {message}" if message else f"{where}{code}")
+        code = f"{status} {reason}".strip() if status else \
+            (kind if kind in ("timeout", "connection") else "")
+        text = ": ".join(part for part in (code, message) if part)
+        super().__init__(f"{where}{text}" if text else f"{where}{kind}".rstrip(": "))
 
     @property
     def not_found(self) -> bool:
@@ -52,11 +61,12 @@ class ApiError(Exception):
 
 
 def is_retryable(error: ApiError) -> bool:
-    """429, 5xx (except 501), timeouts and connection errors are worth another try. A response
-    that is not the API's JSON at all (``kind="protocol"``: a proxy's login page) is not."""
-    if error.kind == "protocol":
-        return False
-    return error.status == 0 or error.status in _RETRYABLE_STATUS
+    """429, 5xx (except 501), timeouts and connection errors are worth another try. What cannot
+    heal is not: a response that is not the API's JSON (a proxy's login page), a TLS
+    verification failure, missing credentials, the caller's deadline, a closing runtime."""
+    if error.kind in ("timeout", "connection"):
+        return True
+    return error.kind == "http" and error.status in _RETRYABLE_STATUS
 
 
 class RetryPolicy(Protocol):

@@ -15,10 +15,15 @@ import threading
 import time
 from typing import Any, Callable, Iterable, Iterator
 
-from podc.runtime import api
+import podc.runtime.api as api
+import podc.runtime.cancel as _cancel
+import podc.runtime.followups as _followups
+import podc.runtime.logs as _logs
+from podc.runtime.deadline import current_deadline, deadline_scope, earliest, watchdog
 from podc.runtime.diagnose import JobPhase, Reason, Timeouts
 from podc.runtime.naming import (ANNOTATION_STEP_KEY, LABEL_ATTEMPT, LABEL_STEP_KEY, job_name,
                                  label_value, ownership_mismatch, prepare_job, run_selector)
+from podc.runtime.results import CancelResult, JobConflict, RunCancelled
 from podc.runtime.retry import ApiError, ExponentialBackoff, RetryPolicy
 from podc.runtime.tracker import (FollowUp, JobRecord, JobState, evaluate, finalize, job_deleted,
                                   pod_deleted)
@@ -30,26 +35,6 @@ __all__ = ["Runtime", "RunCancelled", "JobConflict", "CancelResult"]
 log = logging.getLogger("podc.runtime")
 
 
-class RunCancelled(Exception):
-    """The run was cancelled; no further Jobs are submitted."""
-
-
-class JobConflict(Exception):
-    """A Job with the deterministic name exists but belongs to another run or step."""
-
-
-class CancelResult:
-    def __init__(self, jobs_left: int, pods_left: int) -> None:
-        self.jobs_left, self.pods_left = jobs_left, pods_left
-
-    @property
-    def clean(self) -> bool:
-        return self.jobs_left == 0 and self.pods_left == 0
-
-    def __repr__(self) -> str:
-        return f"CancelResult(jobs_left={self.jobs_left}, pods_left={self.pods_left})"
-
-
 class Runtime:
     """Submit and monitor the Jobs of one run.
 
@@ -59,6 +44,8 @@ class Runtime:
     ``delete_failed`` deletes (Background) a Job the runtime itself declared failed (e.g. an
     image that cannot be pulled), so its Pods stop retrying. ``on_change`` is called (on a
     runtime thread) with every new :class:`JobState`.
+
+    The runtime's threads are named ``podc-…``; :meth:`close` ends and joins all of them.
     """
 
     def __init__(self, transport: Transport, *, run_id: str, namespace: str = "default",
@@ -94,41 +81,76 @@ class Runtime:
         self._started = False
         self._closed = False
         selector = run_selector(run_id)
+        self._start_error: BaseException | None = None
+        self._streams: set[Any] = set()  # open log streams, closed by close()
         self._job_watch = ListWatch(transport, api.jobs_path(namespace), selector,
-                                    self._on_job_event, backoff=self._backoff,
+                                    self._on_job_event, backoff=self._backoff, retry=self._retry,
                                     name=f"podc-watch-jobs-{run_id[:16]}")
         self._pod_watch = ListWatch(transport, api.pods_path(namespace), selector,
-                                    self._on_pod_event, backoff=self._backoff,
+                                    self._on_pod_event, backoff=self._backoff, retry=self._retry,
                                     name=f"podc-watch-pods-{run_id[:16]}")
         self._worker = threading.Thread(target=self._work, daemon=True,
                                         name=f"podc-runtime-{run_id[:16]}")
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self, sync_timeout: float = 30.0) -> None:
-        """Open the run's watches and wait for their first list (idempotent)."""
+        """Open the run's watches and wait for their first list (idempotent).
+
+        Bounded by ``sync_timeout`` and any deadline in force (the transport's, or the calling
+        thread's :func:`~podc.runtime.deadline.deadline_scope`). An error that cannot heal (403,
+        TLS, no credentials, retries exhausted) is raised at once. A failed start closes the
+        runtime (its threads are gone) and every later call raises the same error.
+        """
         with self._lock:
+            if self._start_error is not None:
+                raise self._start_error
+            if self._closed:
+                raise RuntimeError("the runtime is closed")
             if self._started:
                 return
             self._started = True
-        self._job_watch.start()
-        self._pod_watch.start()
-        self._worker.start()
-        deadline = time.monotonic() + sync_timeout
-        for w in (self._job_watch, self._pod_watch):
-            while not w.synced.wait(0.05):
-                if w.fatal_error is not None:
-                    raise w.fatal_error  # e.g. 403: the API's message, at once
-                if time.monotonic() >= deadline:
-                    raise TimeoutError(f"could not list the run's objects: {w.last_error}")
+        deadline = earliest(time.monotonic() + sync_timeout,
+                            getattr(self.transport, "deadline", None), current_deadline())
+        try:
+            self._job_watch.start()
+            self._pod_watch.start()
+            self._worker.start()
+            for what, w in (("Jobs", self._job_watch), ("Pods", self._pod_watch)):
+                while not w.synced.wait(0.02):
+                    if w.fatal_error is not None:
+                        raise w.fatal_error  # e.g. 403: the API's message, at once
+                    if self._closed:
+                        raise RuntimeError("the runtime was closed while starting")
+                    if deadline is not None and time.monotonic() >= deadline:
+                        why = f": {w.last_error}" if w.last_error else ""
+                        raise TimeoutError(f"could not list the run's {what} in namespace "
+                                           f"{self.namespace} in time{why}")
+        except BaseException as exc:
+            self._start_error = exc
+            self.close()
+            raise
 
-    def close(self) -> None:
-        """Stop watching (Jobs keep running). Safe to call twice."""
+    def close(self, timeout: float = 5.0) -> bool:
+        """Stop watching (Jobs keep running) and end the runtime's threads, waiting at most
+        ``timeout`` seconds for them. True when every thread is gone. Safe to call twice."""
         self._closed = True
         self._job_watch.stop()
         self._pod_watch.stop()
         self._followups.put(FollowUp("stop", ""))
+        interrupt = getattr(self.transport, "interrupt", None)
+        if interrupt is not None and self._worker.is_alive():
+            interrupt(self._worker)
         with self._changed:
+            streams = list(self._streams)
             self._changed.notify_all()
+        for stream in streams:
+            stream.close()
+        end = time.monotonic() + timeout
+        for thread in (self._job_watch, self._pod_watch, self._worker):
+            if thread.is_alive() and thread is not threading.current_thread():
+                thread.join(max(0.0, end - time.monotonic()))
+        watchdog.stop_if_idle(max(0.0, min(1.0, end - time.monotonic())))
+        return not any(t.is_alive() for t in (self._job_watch, self._pod_watch, self._worker))
 
     def __enter__(self) -> "Runtime":
         self.start()
@@ -144,9 +166,15 @@ class Runtime:
 
         Idempotent: the Job name is derived from (run id, step key, attempt); if that Job is
         already tracked or the create answers 409 and the existing Job carries our labels, it is
-        adopted. A 409 for a Job of another run/step raises :class:`JobConflict`. Blocks while
-        ``max_in_flight`` unfinished Jobs exist (up to ``timeout`` seconds).
+        adopted (the returned state says ``adopted=True``). A 409 for a Job of another run/step
+        raises :class:`JobConflict`. Blocks while ``max_in_flight`` unfinished Jobs exist; the
+        whole call (slot, create, retries) ends within ``timeout`` seconds when given.
         """
+        with deadline_scope(timeout):
+            return self._submit(manifest, step_key, attempt, timeout)
+
+    def _submit(self, manifest: dict[str, Any], step_key: str | None, attempt: int,
+                timeout: float | None) -> JobState:
         self.start()
         step_key = step_key or ((manifest.get("metadata") or {}).get("name")) or "step"
         job = prepare_job(manifest, run_id=self.run_id, step_key=step_key, attempt=attempt,
@@ -154,12 +182,15 @@ class Runtime:
         name = job["metadata"]["name"]
         with self._changed:
             if name in self._records:
-                return self._records[name].state()
+                rec = self._records[name]
+                rec.adopted = rec.adopted or not rec.created
+                return rec.state()
             self._wait_for_slot(timeout)
             if self._cancelled:
                 raise RunCancelled(f"run {self.run_id} was cancelled")
             self._register(name, step_key, attempt)
             self._creating += 1
+        adopted = False
         try:
             try:
                 api.create_job(self.transport, self.namespace, job)
@@ -180,13 +211,16 @@ class Runtime:
                         self._changed.notify_all()
                     raise JobConflict(f"job/{name} already exists in namespace "
                                       f"{self.namespace} but is not this step's: {problem}") from err
+                adopted = True
                 self._on_job_event("MODIFIED", existing)
         finally:
             with self._changed:
                 self._creating -= 1
                 self._changed.notify_all()
         with self._lock:
-            return self._records[name].state()
+            rec = self._records[name]
+            rec.adopted, rec.created = rec.adopted or adopted, rec.created or not adopted
+            return rec.state()
 
     def _wait_for_slot(self, timeout: float | None) -> None:
         if not self.max_in_flight:
@@ -340,9 +374,7 @@ class Runtime:
 
     # -- worker: timers and follow-ups (see podc.runtime.followups) -----------------------------
     def _work(self) -> None:
-        from podc.runtime.followups import work_loop
-
-        work_loop(self)
+        _followups.work_loop(self)
 
     def _safe_tail(self, pod: str, container: str | None) -> list[str]:
         try:
@@ -354,10 +386,8 @@ class Runtime:
     # -- logs ---------------------------------------------------------------------------------
     def tail(self, name: str, lines: int = 20) -> list[str]:
         """The last ``lines`` log lines of the Job's newest Pod (main container)."""
-        from podc.runtime.logs import default_container
-
         pod = self._newest_pod(name)
-        return self._safe_tail(pod["metadata"]["name"], default_container(pod)) if pod else []
+        return self._safe_tail(pod["metadata"]["name"], _logs.default_container(pod)) if pod else []
 
     def _newest_pod(self, name: str) -> dict[str, Any] | None:
         with self._lock:
@@ -369,22 +399,19 @@ class Runtime:
 
     def stream_logs(self, name: str, *, container: str | None = None,
                     timeout: float | None = None) -> Iterator[str]:
-        """Follow the logs of the Job's Pod as it runs (waits for a started container)."""
-        from podc.runtime.logs import follow_job_logs
-
-        return follow_job_logs(self, name, container=container, timeout=timeout)
+        """Follow the logs of the Job's Pod as it runs (waits for a started container). Ends
+        when the container exits, after ``timeout`` seconds, or when the runtime is closed."""
+        return _logs.follow_job_logs(self, name, container=container, timeout=timeout)
 
     # -- cancel -------------------------------------------------------------------------------
     def cancel(self, name: str, *, propagation: str | None = None,
                confirm_timeout: float = 30.0) -> CancelResult:
         """Delete one Job (and its Pods) and wait until the watches confirm both are gone."""
-        from podc.runtime.cancel import cancel_job
-
-        return cancel_job(self, name, propagation or self.propagation, confirm_timeout)
+        with deadline_scope(confirm_timeout + 5.0):
+            return _cancel.cancel_job(self, name, propagation or self.propagation, confirm_timeout)
 
     def cancel_run(self, *, propagation: str | None = None,
                    confirm_timeout: float = 30.0) -> CancelResult:
         """Stop submitting, delete every Job of the run by label, confirm no Job or Pod is left."""
-        from podc.runtime.cancel import cancel_run
-
-        return cancel_run(self, propagation or self.propagation, confirm_timeout)
+        with deadline_scope(confirm_timeout + 5.0):
+            return _cancel.cancel_run(self, propagation or self.propagation, confirm_timeout)

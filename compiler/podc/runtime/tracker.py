@@ -34,6 +34,7 @@ class JobState:
     phase: JobPhase
     reason: Reason | None = None
     observed_at: float = 0.0  # time.time() when this phase was first observed
+    adopted: bool = False  # submit() found the Job already there (re-attach), did not create it
 
     @property
     def terminal(self) -> bool:
@@ -67,10 +68,18 @@ class JobRecord:
     deleted: bool = False
     cancelled: bool = False
     followup_pending: bool = False
+    created: bool = False  # this runtime's create made the Job
+    adopted: bool = False
+    events_fetches: int = 0  # explaining a stuck Job re-reads its Events less and less often
 
     def state(self) -> JobState:
         return JobState(self.name, self.step_key, self.attempt, self.phase, self.reason,
-                        self.observed_at)
+                        self.observed_at, self.adopted)
+
+    def events_ttl(self) -> float:
+        """How long fetched Events stay current: 10 s, then 20, 40, 60 s while a Job stays
+        stuck, so a thousand pending Jobs do not read Events every few seconds."""
+        return min(60.0, EVENTS_TTL * 2 ** max(0, self.events_fetches - 2))
 
 
 @dataclass(frozen=True)
@@ -98,7 +107,7 @@ def evaluate(rec: JobRecord, now: float, timeouts: Timeouts) -> tuple[bool, Foll
     """Re-diagnose ``rec``. Returns (state changed, follow-up to run outside the lock)."""
     if rec.phase.terminal or rec.job is None or rec.followup_pending:
         return False, None
-    events = rec.events if rec.events is not None and now - rec.events_at < EVENTS_TTL else None
+    events = rec.events if rec.events is not None and now - rec.events_at < rec.events_ttl() else None
     obs: Observation = diagnose(rec.job, list(rec.pods.values()), events=events,
                                 timeouts=timeouts, last_failure=rec.last_failure)
     if obs.phase.terminal:
@@ -116,7 +125,10 @@ def evaluate(rec: JobRecord, now: float, timeouts: Timeouts) -> tuple[bool, Foll
         return finalize(rec, obs.phase, reason), None
     keys = {g.key for g in obs.graces}
     for stale in [k for k in rec.first_seen if k not in keys]:
-        del rec.first_seen[stale]
+        # "no-pods" comes and goes as Events are read (present only when they explain it);
+        # its clock keeps running while the Job still has no Pod.
+        if not (stale == "no-pods" and "start:-" in keys):
+            del rec.first_seen[stale]
     deadline: float | None = None
     for grace in obs.graces:
         since = rec.first_seen.setdefault(grace.key, now)
@@ -128,12 +140,37 @@ def evaluate(rec: JobRecord, now: float, timeouts: Timeouts) -> tuple[bool, Foll
             finalize(rec, JobPhase.FAILED, grace.reason)
             return True, FollowUp("delete", rec.name, reason=grace.reason)
         deadline = due if deadline is None else min(deadline, due)
+    explain = _explain_due(rec, obs, timeouts)
+    if explain is not None and now >= explain:
+        # Not failing yet, but stuck for a while: read the Events that say why (FailedMount,
+        # FailedScheduling, FailedCreate: quota), so the pending state explains itself.
+        rec.followup_pending = True
+        _set(rec, obs)
+        return False, FollowUp("events", rec.name)
+    if explain is not None:
+        deadline = explain if deadline is None else min(deadline, explain)
     rec.next_deadline = deadline
+    return _set(rec, obs), None
+
+
+def _set(rec: JobRecord, obs: Observation) -> bool:
     changed = obs.phase is not rec.phase or obs.reason != rec.reason
     if obs.phase is not rec.phase:
         rec.observed_at = time.time()
     rec.phase, rec.reason = obs.phase, obs.reason
-    return changed, None
+    return changed
+
+
+def _explain_due(rec: JobRecord, obs: Observation, timeouts: Timeouts) -> float | None:
+    """When to read Events for a Job that is stuck unexplained (None: nothing to explain)."""
+    waiting = [g for g in obs.graces if g.explainable]
+    if obs.phase is not JobPhase.PENDING or not waiting:
+        return None
+    since = min(rec.first_seen.get(g.key, float("inf")) for g in waiting)
+    due = since + timeouts.explain
+    if rec.events is not None:
+        due = max(due, rec.events_at + rec.events_ttl())
+    return due
 
 
 def _pod_news_pending(rec: JobRecord, obs: Observation, now: float) -> bool:

@@ -14,8 +14,8 @@ import logging
 import threading
 from typing import Any, Callable
 
-from podc.runtime.retry import ApiError, is_retryable
-from podc.runtime.transport import LineStream, Transport
+from podc.runtime.retry import ApiError, RetryPolicy, is_retryable
+from podc.runtime.transport import Transport
 
 __all__ = ["ListWatch", "list_all"]
 
@@ -27,16 +27,18 @@ EventHandler = Callable[[str, dict[str, Any]], None]
 class ListWatch(threading.Thread):
     def __init__(self, transport: Transport, path: str, label_selector: str,
                  on_event: EventHandler, *, backoff: Callable[[int], float],
-                 watch_timeout: int = 290, name: str = "podc-watch") -> None:
+                 watch_timeout: int = 290, name: str = "podc-watch",
+                 retry: RetryPolicy | None = None) -> None:
         super().__init__(name=name, daemon=True)
         self._transport = transport
+        self._retry = retry
         self._path = path
         self._selector = label_selector
         self._on_event = on_event
         self._backoff = backoff
         self._watch_timeout = watch_timeout
         self._halt = threading.Event()
-        self._stream: LineStream | None = None
+        self._stream: Any = None
         self._lock = threading.Lock()
         self._known: dict[str, dict[str, Any]] = {}  # uid/name -> last object, for re-list diffs
         self._wanted = _equality_selector(label_selector)
@@ -49,11 +51,15 @@ class ListWatch(threading.Thread):
 
     # -- control ------------------------------------------------------------------------------
     def stop(self) -> None:
+        """Stop the loop and end what it is blocked in (a stream read, a request, a sleep)."""
         self._halt.set()
         with self._lock:
             stream = self._stream
         if stream is not None:
             stream.close()
+        interrupt = getattr(self._transport, "interrupt", None)
+        if interrupt is not None and self.is_alive():
+            interrupt(self)
 
     @property
     def stopped(self) -> bool:
@@ -84,7 +90,7 @@ class ListWatch(threading.Thread):
                     self.resource_version = None
                 failures += 1
                 self.last_error = err
-                if not self.synced.is_set() and not is_retryable(err):
+                if not self.synced.is_set() and self._hopeless(err, failures):
                     self.fatal_error = err  # e.g. 403 on list: tell start() now, keep trying
                 log.debug("watch %s failed (%s); retry %d", self._path, err, failures)
                 # An overloaded server (429/503 with Retry-After) says when to come back.
@@ -96,6 +102,13 @@ class ListWatch(threading.Thread):
                 self.last_error = err
                 log.warning("watch %s: unexpected error %r", self._path, err)
                 self._halt.wait(self._backoff(failures))
+
+    def _hopeless(self, err: ApiError, failures: int) -> bool:
+        """Before the first list succeeded: an error that cannot heal (403, TLS, the deadline),
+        or one the transport already retried to the end of its policy, is final."""
+        if not is_retryable(err) or err.attempts > 1:
+            return True
+        return self._retry is not None and self._retry(err, failures) is None
 
     def _relist(self) -> None:
         data = list_all(self._transport, self._path, {"labelSelector": self._selector})
@@ -190,27 +203,34 @@ def _watch_error(status: dict[str, Any]) -> ApiError:
 
 
 def list_all(transport: Transport, path: str, query: dict[str, Any],
-             max_restarts: int = 3) -> dict[str, Any]:
-    """A list, following ``metadata.continue`` when the server pages it.
+             max_restarts: int = 3, page_size: int | None = None,
+             max_pages: int = 10_000) -> dict[str, Any]:
+    """A list, in pages of ``page_size`` (``limit``/``continue``; default the transport's
+    ``list_page_size``, 500), so no single response holds the whole collection; every page is
+    filtered by the selector as it arrives.
 
-    The API server pages only when asked (``limit``), but proxies, aggregated servers and other
-    implementations may page anyway. Items of all pages are joined; the resourceVersion is the
-    first page's (the snapshot the pages belong to on a real server; on a server whose pages
-    follow the live state, watching from the earliest version replays what changed meanwhile).
-    An expired continue token (410) restarts the list from the beginning.
+    Proxies, aggregated servers and other implementations may page even when not asked, or ignore
+    ``limit``; both work. The resourceVersion is the first page's (the snapshot the pages belong
+    to on a real server; on a server whose pages follow the live state, watching from the earliest
+    version replays what changed meanwhile). An expired continue token (410) restarts the list.
     """
+    wanted = _equality_selector(str(query.get("labelSelector") or ""))
+    if page_size is None:
+        page_size = getattr(transport, "list_page_size", 500)
+    base = {**query, "limit": page_size} if page_size else dict(query)
     restarts = 0
     while True:
-        data = transport.request("GET", path, query=query)
-        items = list(data.get("items") or [])
+        data = transport.request("GET", path, query=base)
         meta = dict(data.get("metadata") or {})
+        unique: dict[Any, dict[str, Any]] = {}
+        _keep(unique, data.get("items") or [], wanted)
         token = meta.get("continue")
-        seen_tokens = set()
+        seen_tokens: set[str] = set()
         try:
-            while token and token not in seen_tokens:
+            while token and token not in seen_tokens and len(seen_tokens) < max_pages:
                 seen_tokens.add(token)
-                page = transport.request("GET", path, query={**query, "continue": token})
-                items.extend(page.get("items") or [])
+                page = transport.request("GET", path, query={**base, "continue": token})
+                _keep(unique, page.get("items") or [], wanted)
                 token = (page.get("metadata") or {}).get("continue")
         except ApiError as err:
             if err.gone and restarts < max_restarts:
@@ -219,15 +239,20 @@ def list_all(transport: Transport, path: str, query: dict[str, Any],
             raise
         meta.pop("continue", None)
         meta.pop("remainingItemCount", None)
-        # A live-state pager may return an object twice (it moved between pages): keep the last.
-        wanted = _equality_selector(str(query.get("labelSelector") or ""))
-        items = [i for i in items if all(((i.get("metadata") or {}).get("labels") or {}).get(k) == v
-                                         for k, v in wanted.items())]
-        unique: dict[Any, dict[str, Any]] = {}
-        for n, item in enumerate(items):
-            item_meta = item.get("metadata") or {}
-            unique[_key(item) if item_meta.get("uid") or item_meta.get("name") else n] = item
         return {**data, "metadata": meta, "items": list(unique.values())}
+
+
+def _keep(unique: dict[Any, dict[str, Any]], items: list[Any], wanted: dict[str, str]) -> None:
+    """Add the items matching ``wanted``; a live-state pager may return an object twice (it
+    moved between pages): the last copy wins."""
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        meta = item.get("metadata") or {}
+        labels = meta.get("labels") or {}
+        if any(labels.get(k) != v for k, v in wanted.items()):
+            continue
+        unique[_key(item) if meta.get("uid") or meta.get("name") else len(unique)] = item
 
 
 def _equality_selector(selector: str) -> dict[str, str]:

@@ -6,12 +6,12 @@ condition) that the real kubelet or taint manager writes, whatever the pod's res
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from podc.testing._util import dig, now_iso
 
-if TYPE_CHECKING:
-    from podc.testing.kubelet import Kubelet, PodRuntime
+# podc.testing.kubelet's Kubelet and PodRuntime: typed loosely, the kubelet imports this module.
+Kubelet = PodRuntime = Any
 
 Result = tuple[int, str, "str | None"]
 

@@ -8,16 +8,15 @@ import threading
 import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from podc.testing import discovery
+import podc.testing.discovery as discovery
 from podc.testing.api_errors import ApiError, bad_request
 from podc.testing.faults import RequestRecord
 from podc.testing.routing import Route, is_true, number_param, route
 from podc.testing.streaming import stream_logs, stream_watch
 
-if TYPE_CHECKING:
-    from podc.testing.cluster import LocalCluster
+LocalCluster = Any  # podc.testing.cluster.LocalCluster, which imports this module
 
 
 class _Server(ThreadingHTTPServer):

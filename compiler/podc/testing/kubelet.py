@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from podc.testing import disruptions
-from podc.testing import podstatus as ps
+import podc.testing.disruptions as disruptions
+import podc.testing.podstatus as ps
 from podc.testing._util import dig, now_iso
 from podc.testing.logbuffer import LogBuffer
 from podc.testing.outcomes import Outcome, ScriptRule, choose_outcome

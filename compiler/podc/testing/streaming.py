@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from podc.testing._util import dig
 from podc.testing.api_errors import ApiError, bad_request
@@ -13,9 +13,8 @@ from podc.testing.routing import Route, is_true, number_param
 from podc.testing.selectors import selector_predicate
 from podc.testing.store import WatchDropped, WatchEvent
 
-if TYPE_CHECKING:
-    from podc.testing.cluster import LocalCluster
-    from podc.testing.http_server import _Handler
+# podc.testing.cluster.LocalCluster and http_server._Handler, which import this module.
+LocalCluster = _Handler = Any
 
 
 def _line(type_: str, obj: dict[str, Any]) -> bytes:
