@@ -177,3 +177,17 @@ def test_persistent_errors_end_the_follower_with_the_error():
 @pytest.mark.parametrize("line", [b"", b"x" * 10])
 def test_lines_without_timestamps_pass_through(line):
     assert split_timestamp(line) == (None, line)
+
+
+def test_a_long_line_cut_by_the_transport_is_joined_again():
+    from podc.runtime.log_follow import LOG_PIECE
+
+    message = '{"__dagster_pipes_version": "0.1", "x": "' + "y" * (2 * LOG_PIECE) + '"}'
+    pieces = [message[i:i + LOG_PIECE] for i in range(0, len(message), LOG_PIECE)]
+    assert len(pieces[0]) == LOG_PIECE and len(pieces) == 3
+    rt = FakeRuntime([_pod("p1", "running")])
+    rt.streams = [Script([*pieces, "after"],
+                         on_end=lambda: rt.set_pod(_pod("p1", "terminated"), JobPhase.SUCCEEDED))]
+    follower, lines = _collect(rt)
+    assert follower.join(5)
+    assert lines == [message, "after"]

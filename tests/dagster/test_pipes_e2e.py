@@ -246,3 +246,15 @@ def test_example_definitions_load(monkeypatch):
     assert {"hello_job", "example_job", "sleepy_podc_job"} <= set(repo.job_names)
     assert repo.assets_defs_by_key  # the Pipes asset
     assert json.dumps(sorted(k.to_user_string() for k in repo.assets_defs_by_key)) == '["scores"]'
+
+
+def test_a_message_longer_than_a_log_piece_arrives_whole(instance, cluster, tmp_path):
+    script = ("from dagster_pipes import open_dagster_pipes\n"
+              "with open_dagster_pipes() as pipes:\n"
+              "    pipes.report_asset_materialization(metadata={'blob': 'x' * 200000})\n"
+              "    pipes.report_asset_check(check_name='total_is_positive', passed=True)\n")
+    result = _materialize(instance, [_asset(command=[sys.executable, "-c", script])],
+                          _client(cluster, tmp_path))
+    assert result.success
+    [mat] = result.asset_materializations_for_node("scores")
+    assert mat.metadata["blob"].value == "x" * 200000

@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 
 __all__ = ["JobLogFollower", "split_timestamp"]
 
+# podc.runtime.transport cuts a log line longer than this into pieces of exactly this size; a
+# Pipes message can be longer (large metadata), so the pieces are joined again here.
+LOG_PIECE = 64 * 1024
+_MAX_JOINED = 16 * 1024 * 1024  # a "line" beyond this is delivered in parts: memory stays bounded
+
 # RFC 3339 as the kubelet writes it with timestamps=true: 2024-03-22T02:17:29.885548486Z
 _STAMP = re.compile(rb"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ")
 
@@ -137,6 +142,19 @@ class JobLogFollower:
                 return True
             return _container_state(pod, container) == "terminated" or rec.phase.terminal
 
+    @staticmethod
+    def _joined(stream: Any) -> Any:
+        """Lines of ``stream`` with the transport's pieces of long lines joined back."""
+        pending = bytearray()
+        for piece in stream:
+            pending += piece
+            if len(piece) == LOG_PIECE and len(pending) < _MAX_JOINED:
+                continue  # a cut piece: the rest of the line follows
+            yield bytes(pending)
+            pending = bytearray()
+        if pending:
+            yield bytes(pending)
+
     def _wait_pod_done(self, pod_name: str, container: str | None, timeout: float) -> bool:
         """A log stream ends when its container exits; the watch reports the exit a moment
         later. Wait for it (no requests) before deciding the stream was cut."""
@@ -171,7 +189,7 @@ class JobLogFollower:
                 if self._stop.is_set():
                     stream.close()
                     return
-                for raw in stream:
+                for raw in self._joined(stream):
                     stamp, body = split_timestamp(raw)
                     index += 1
                     if stamp is None:
