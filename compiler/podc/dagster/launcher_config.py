@@ -119,23 +119,22 @@ def launcher_config_schema() -> dict[str, Any]:
     """The Dagster config schema of ``PodcRunLauncher`` (``run_launcher.config``)."""
     from dagster import Array, BoolSource, Field, Noneable, Permissive, StringSource
 
+    from podc.dagster.config import config_schema
+
     def opt(kind: Any, description: str, **kw: Any) -> Field:
         return Field(kind, is_required=False, description=description, **kw)
 
-    podc_keys = {
+    executor = config_schema()  # the keys whose meaning does not depend on what is launched
+    podc_keys = {key: executor[key] for key in ("profile", "layers", "kubeconfig_file", "context",
+                                                "load_incluster_config", "base_dir")}
+    podc_keys |= {
         "project": opt(StringSource, "podc project (file or directory); its target's layers "
                        "come first for every run worker Job."),
         "target": opt(StringSource, "Project target the run worker Jobs start from."),
-        "profile": opt(StringSource, "Project profile."),
-        "layers": opt(Array(StringSource), "Layer files applied first, when no project is used."),
         "layer": opt(Permissive(), "An inline podc layer applied after the launcher's keys."),
         "namespace": opt(StringSource, "Namespace of the run worker Jobs (default: the "
                          "project's, else the kubeconfig context's)."),
         "image": opt(StringSource, "Run worker image (default: the code location's image)."),
-        "kubeconfig_file": opt(StringSource, "Path to a kubeconfig file."),
-        "context": opt(StringSource, "kubeconfig context."),
-        "load_incluster_config": opt(BoolSource, "Use the Pod's service account.",
-                                     default_value=False),
         "pending_timeout": opt(Noneable(float), "Seconds a run worker Pod may stay "
                                "unschedulable, fail to pull its image, miss a Secret or not "
                                "start before the run fails."),
@@ -149,7 +148,6 @@ def launcher_config_schema() -> dict[str, Any]:
                                "every run worker (e.g. DAGSTER_HOME)."),
         "check_policies": opt(BoolSource, "Check each run worker Job against the project's "
                               "policies before submitting it.", default_value=True),
-        "base_dir": opt(StringSource, "Directory relative layer paths are resolved against."),
         "terminate_timeout": opt(float, "Seconds `terminate` waits for the run's Jobs and Pods "
                                  "to be gone.", default_value=60.0),
     }

@@ -25,6 +25,7 @@ from typing import Any, Mapping, Sequence
 
 from podc.dagster.config import ExecutorSettings
 from podc.dagster.layers import StepLayer, _resolve_named
+from podc.dagster.run_layers import settings_layer_files
 from podc.errors import Diagnostic, PodcError, Pos
 from podc.kube.names import sanitize_label_value
 
@@ -72,11 +73,7 @@ def pipes_layers(call: PipesCall, settings: ExecutorSettings, *, client_env: Map
                  ) -> list[StepLayer]:
     """Every layer of the Pipes Job after the project target's own, in merge order."""
     base_dir = Path(settings.base_dir or os.getcwd())
-    out: list[StepLayer] = []
-    if not settings.uses_project:
-        for entry in settings.layers:
-            path = Path(entry)
-            out.append(StepLayer(entry, path if path.is_absolute() else base_dir / path))
+    out = settings_layer_files(settings, base_dir)
     client: dict[str, Any] = {}
     if settings.image:
         client["image"] = settings.image

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+from podc.dagster.config import ExecutorSettings
 from podc.dagster.launcher_config import LauncherSettings
 from podc.dagster.layers import LAYER_CODE_LOCATION, StepLayer, _resolve_named
 from podc.dagster.tags import TAG_CONFIG, TAG_DAGSTER_K8S, TAG_LAYERS, TagLayers, layers_from_tags
@@ -167,6 +168,14 @@ def _named(entries: Any, project_layers: Mapping[str, Path], base_dir: Path,
     return out
 
 
+def settings_layer_files(settings: ExecutorSettings, base_dir: Path) -> list[StepLayer]:
+    """The ``layers:`` files of a config without a project (a project's target brings its own)."""
+    if settings.uses_project:
+        return []
+    return [StepLayer(entry, Path(entry) if Path(entry).is_absolute() else base_dir / entry)
+            for entry in settings.layers]
+
+
 def run_tag_layers(tags: Mapping[str, str]) -> TagLayers:
     """The run's ``podc/layers`` and ``podc/config`` tags (``dagster-k8s/config`` goes through
     :func:`k8s_layers` with the other dagster-k8s levels)."""
@@ -192,11 +201,7 @@ def run_worker_layers(info: RunInfo, settings: LauncherSettings, tags: TagLayers
     environ = os.environ if environ is None else environ
     project_layers = project_layers or {}
     base_dir = Path(settings.compile.base_dir or os.getcwd())
-    out: list[StepLayer] = []
-    if not settings.compile.uses_project:
-        for entry in settings.compile.layers:
-            path = Path(entry)
-            out.append(StepLayer(entry, path if path.is_absolute() else base_dir / path))
+    out = settings_layer_files(settings.compile, base_dir)
     launcher: dict[str, Any] = {}
     if settings.compile.image:
         launcher["image"] = settings.compile.image
