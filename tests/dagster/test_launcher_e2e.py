@@ -64,6 +64,7 @@ def test_run_worker_runs_as_a_compiled_job(tmp_path, monkeypatch):
         assert done.tags["podc/run-worker-namespace"] == "default"
 
 
+@pytest.mark.slow  # two Dagster processes start one after the other
 def test_run_worker_with_podc_executor_launches_step_jobs(tmp_path, monkeypatch):
     from dagster import DagsterRunStatus
 
@@ -153,6 +154,7 @@ def _podc_run_config(env):
                             "PODC_EXAMPLE_SLEEP"]}}}
 
 
+@pytest.mark.slow  # the podc_executor case starts two Dagster processes
 @pytest.mark.parametrize("job", ["sleepy_job", "sleepy_podc_job"])
 def test_terminate_deletes_every_job_and_pod_of_the_run(tmp_path, monkeypatch, job):
     from dagster import DagsterRunStatus
@@ -174,6 +176,7 @@ def test_terminate_deletes_every_job_and_pod_of_the_run(tmp_path, monkeypatch, j
         assert launcher.terminate(run.run_id) is False  # already finished
 
 
+@pytest.mark.slow  # two Dagster processes start one after the other
 def test_run_monitoring_resumes_a_crashed_worker(tmp_path, monkeypatch):
     import logging
 
