@@ -10,6 +10,11 @@ Prints (not a test):
   the emulator's memory is not counted; both use the same wall clock (time.time()).
 
     .venv/bin/python bench/bench_runtime.py --jobs 200
+
+``--hostile`` instead runs podc and the official client (the peer) against a misbehaving server:
+a list answer of ``--list-mb`` MB that ignores ``limit`` (peak RSS, how it ends) and an answer
+dripping one byte every 2 s (how long ``podc submit --timeout 3`` and a client call with the
+usual (5 s, 30 s) timeouts take; the peer is cut off after 30 s).
 """
 
 from __future__ import annotations
@@ -82,6 +87,106 @@ def child(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Hostile(threading.Thread):
+    """The misbehaving server of ``--hostile``: a huge list, or one byte every 2 s."""
+
+    def __init__(self, mode: str, list_mb: int) -> None:
+        import socket
+
+        super().__init__(daemon=True, name="bench-hostile")
+        self.mode, self.list_mb = mode, list_mb
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def run(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn) -> None:
+        try:
+            conn.recv(65536)
+            if self.mode == "drip":
+                for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n{}":
+                    conn.sendall(bytes([byte]))
+                    time.sleep(2.0)
+                return
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+                         b'{"kind":"List","metadata":{"resourceVersion":"1"},"items":[')
+            item = b'{"metadata":{"name":"x"},"spec":{"pad":"' + b"x" * 4000 + b'"}}'
+            chunk = b",".join([item] * 256)
+            for i in range(self.list_mb * 2**20 // len(chunk)):
+                conn.sendall((b"," if i else b"") + chunk)
+            conn.sendall(b"]}")
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+
+_PROBE = """
+import resource, sys, time
+mode, who, url = sys.argv[1:4]
+t0 = time.monotonic()
+try:
+    if who == "podc":
+        from podc.cli.main import main
+        kc = sys.argv[4]
+        rc = main(["runs" if mode == "list" else "submit", *([] if mode == "list" else [sys.argv[5]]),
+                   "--kubeconfig", kc, "--timeout", "3" if mode == "drip" else "60"])
+        outcome = f"exit {rc}"
+    else:
+        from kubernetes import client
+        cfg = client.Configuration(); cfg.host = url
+        api = client.BatchV1Api(client.ApiClient(cfg))
+        if mode == "list":
+            api.list_namespaced_job("default", _request_timeout=(5, 30), _preload_content=True)
+        else:
+            api.list_namespaced_job("default", _request_timeout=(5, 30))
+        outcome = "returned"
+except BaseException as exc:
+    outcome = f"{type(exc).__name__}: {str(exc)[:60]}"
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+print(f"{time.monotonic() - t0:.1f}\t{rss}\t{outcome}", file=sys.stderr)
+"""
+
+
+def hostile(list_mb: int) -> int:
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="podc-bench-")
+    job = os.path.join(folder, "job.json")
+    with open(job, "w") as fh:
+        json.dump(_manifest(0, 0.1), fh)
+    env = {**os.environ, "PYTHONPATH": os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "compiler")}
+    print(f"{'case':<28}{'who':<22}{'seconds':>8}{'peak RSS MB':>13}  outcome")
+    for mode in ("list", "drip"):
+        server = _Hostile(mode, list_mb)
+        server.start()
+        kc = os.path.join(folder, "kubeconfig")
+        with open(kc, "w") as fh:
+            json.dump({"apiVersion": "v1", "kind": "Config", "current-context": "c",
+                       "clusters": [{"name": "c", "cluster": {"server": server.url}}],
+                       "users": [{"name": "u", "user": {"token": "t"}}],
+                       "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}, fh)
+        for who in ("podc", "kubernetes client"):
+            argv = [sys.executable, "-c", _PROBE, mode, "podc" if who == "podc" else "client", server.url, kc, job]
+            try:
+                done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=30)
+                took, rss, outcome = done.stderr.strip().splitlines()[-1].split("\t")
+            except subprocess.TimeoutExpired:
+                took, rss, outcome = ">30", "?", "still waiting, killed"
+            case = f"{list_mb} MB list (ignores limit)" if mode == "list" else "1 byte / 2 s (--timeout 3)"
+            print(f"{case:<28}{who:<22}{took:>8}{rss:>13}  {outcome}")
+        server.sock.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--jobs", type=int, default=1000)
@@ -89,9 +194,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=8, help="parallel creates")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--kubeconfig", help=argparse.SUPPRESS)
+    ap.add_argument("--hostile", action="store_true", help="podc vs the official client against a misbehaving server")
+    ap.add_argument("--list-mb", type=int, default=200, help="size of the huge list (--hostile)")
     args = ap.parse_args(argv)
     if args.child:
         return child(args)
+    if args.hostile:
+        return hostile(args.list_mb)
 
     from podc.testing import LocalCluster, SimNode
 

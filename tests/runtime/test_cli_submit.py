@@ -69,7 +69,7 @@ def test_api_refusal_is_exit_1_with_message(cluster, tmp_path, capsys):
 
 def test_timeout_exits_1_and_leaves_job_running(cluster, tmp_path, capsys):
     f = write_jobs(tmp_path, job_manifest("slow", "sleep"))
-    code = run_submit([str(f), "--wait", "--timeout", "0.3", "--kubeconfig", cluster.kubeconfig_path])
+    code = run_submit([str(f), "--wait", "--timeout", "2", "--kubeconfig", cluster.kubeconfig_path])
     out = capsys.readouterr().out
     assert code == 1 and "TIMED OUT slow" in out and "left running" in out
     assert len(cluster.store.list("jobs", "default")) == 1

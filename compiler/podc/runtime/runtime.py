@@ -18,8 +18,9 @@ from typing import Any, Callable, Iterable, Iterator
 import podc.runtime.api as api
 import podc.runtime.cancel as _cancel
 import podc.runtime.followups as _followups
+import podc.runtime.lifecycle as _lifecycle
 import podc.runtime.logs as _logs
-from podc.runtime.deadline import current_deadline, deadline_scope, earliest, watchdog
+from podc.runtime.deadline import deadline_scope
 from podc.runtime.diagnose import JobPhase, Reason, Timeouts
 from podc.runtime.naming import (ANNOTATION_STEP_KEY, LABEL_ATTEMPT, LABEL_STEP_KEY, job_name,
                                  label_value, ownership_mismatch, prepare_job, run_selector)
@@ -101,56 +102,12 @@ class Runtime:
         TLS, no credentials, retries exhausted) is raised at once. A failed start closes the
         runtime (its threads are gone) and every later call raises the same error.
         """
-        with self._lock:
-            if self._start_error is not None:
-                raise self._start_error
-            if self._closed:
-                raise RuntimeError("the runtime is closed")
-            if self._started:
-                return
-            self._started = True
-        deadline = earliest(time.monotonic() + sync_timeout,
-                            getattr(self.transport, "deadline", None), current_deadline())
-        try:
-            self._job_watch.start()
-            self._pod_watch.start()
-            self._worker.start()
-            for what, w in (("Jobs", self._job_watch), ("Pods", self._pod_watch)):
-                while not w.synced.wait(0.02):
-                    if w.fatal_error is not None:
-                        raise w.fatal_error  # e.g. 403: the API's message, at once
-                    if self._closed:
-                        raise RuntimeError("the runtime was closed while starting")
-                    if deadline is not None and time.monotonic() >= deadline:
-                        why = f": {w.last_error}" if w.last_error else ""
-                        raise TimeoutError(f"could not list the run's {what} in namespace "
-                                           f"{self.namespace} in time{why}")
-        except BaseException as exc:
-            self._start_error = exc
-            self.close()
-            raise
+        _lifecycle.start(self, sync_timeout)
 
     def close(self, timeout: float = 5.0) -> bool:
         """Stop watching (Jobs keep running) and end the runtime's threads, waiting at most
         ``timeout`` seconds for them. True when every thread is gone. Safe to call twice."""
-        self._closed = True
-        self._job_watch.stop()
-        self._pod_watch.stop()
-        self._followups.put(FollowUp("stop", ""))
-        interrupt = getattr(self.transport, "interrupt", None)
-        if interrupt is not None and self._worker.is_alive():
-            interrupt(self._worker)
-        with self._changed:
-            streams = list(self._streams)
-            self._changed.notify_all()
-        for stream in streams:
-            stream.close()
-        end = time.monotonic() + timeout
-        for thread in (self._job_watch, self._pod_watch, self._worker):
-            if thread.is_alive() and thread is not threading.current_thread():
-                thread.join(max(0.0, end - time.monotonic()))
-        watchdog.stop_if_idle(max(0.0, min(1.0, end - time.monotonic())))
-        return not any(t.is_alive() for t in (self._job_watch, self._pod_watch, self._worker))
+        return _lifecycle.close(self, timeout)
 
     def __enter__(self) -> "Runtime":
         self.start()

@@ -91,7 +91,9 @@ class ListWatch(threading.Thread):
                 failures += 1
                 self.last_error = err
                 if not self.synced.is_set() and self._hopeless(err, failures):
-                    self.fatal_error = err  # e.g. 403 on list: tell start() now, keep trying
+                    self.fatal_error = err  # e.g. 403 on list: start() raises it and closes
+                    self._halt.wait()  # no more requests to a server that said no
+                    break
                 log.debug("watch %s failed (%s); retry %d", self._path, err, failures)
                 # An overloaded server (429/503 with Retry-After) says when to come back.
                 self._halt.wait(max(self._backoff(failures), min(err.retry_after or 0.0, 60.0)))
