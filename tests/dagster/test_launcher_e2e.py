@@ -144,6 +144,10 @@ def test_a_worker_that_never_starts_fails_its_run_with_the_cause(tmp_path, monke
         env.cluster.wait_for(lambda: env.pods() == [] and env.jobs() == [], timeout=30)
         health = env.instance.run_launcher.check_run_worker_health(done)
         assert health.status.value in ("FAILED", "NOT_FOUND")
+    import threading  # the instance is disposed: the launcher's watches and reporter are gone
+
+    assert [t.name for t in threading.enumerate() if t.name.startswith("podc-")
+            and not t.name.startswith("podc-emulator")] == []
 
 
 def _podc_run_config(env):

@@ -53,6 +53,14 @@ def _materialize(instance, assets, client, **kw):
                        raise_on_error=False, **kw)
 
 
+def _podc_threads():
+    """Threads the runtime, the log follower or the launcher started (not the emulator's)."""
+    import threading
+
+    return [t.name for t in threading.enumerate()
+            if t.name.startswith("podc-") and not t.name.startswith("podc-emulator")]
+
+
 def _failure(instance, result):
     from dagster import DagsterEventType as T
 
@@ -86,6 +94,7 @@ def test_pipes_asset_reports_metadata_and_check(instance, cluster, tmp_path, cap
     assert len(created) == 1
     assert cluster.store.list("jobs", "default") == []  # deleted on completion
     cluster.wait_for(lambda: cluster.store.list("pods", "default") == [], timeout=30)
+    assert _podc_threads() == []  # watches, worker and log reader all joined
 
 
 def test_pipes_job_carries_layers_labels_and_bootstrap_env(instance, cluster, tmp_path):
@@ -149,6 +158,7 @@ def test_a_pipes_job_that_never_starts_fails_promptly_with_the_cause(instance, c
     assert cause in error, error
     cluster.wait_for(lambda: cluster.store.list("jobs", "default") == []
                      and cluster.store.list("pods", "default") == [], timeout=30)
+    assert _podc_threads() == []
 
 
 def test_init_container_failure_fails_promptly(instance, cluster, tmp_path):
