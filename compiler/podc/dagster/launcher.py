@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import queue
+from collections import deque
 import sys
 import threading
 import time
@@ -65,7 +66,8 @@ class PodcRunLauncher(RunLauncher, ConfigurableClass):
         self._failures: "queue.Queue[Any]" = queue.Queue()
         self._reporter: threading.Thread | None = None
         self._lock = threading.Lock()
-        self.launch_timings: list[dict[str, float]] = []  # read by bench/bench_dagster_launcher.py
+        # read by bench/bench_dagster_launcher.py; bounded: a daemon launches runs for months
+        self.launch_timings: deque[dict[str, float]] = deque(maxlen=10_000)
         super().__init__()
 
     # -- ConfigurableClass --------------------------------------------------------------------
@@ -259,9 +261,14 @@ class PodcRunLauncher(RunLauncher, ConfigurableClass):
     def _on_worker_change(self, state: Any) -> None:
         """Runtime thread: hand worker failures to the reporter thread (no DB I/O under the
         runtime's lock)."""
-        if getattr(state.phase, "value", state.phase) == "failed":
+        phase = getattr(state.phase, "value", state.phase)
+        if phase == "succeeded":
+            with self._lock:
+                self._launched.discard(state.step_key)
+        if phase == "failed":
             with self._lock:
                 mine = state.step_key in self._launched
+                self._launched.discard(state.step_key)  # a resume adds it again
                 if mine and self._reporter is None:
                     self._reporter = threading.Thread(target=self._report_failures, daemon=True,
                                                       name="podc-launcher-reporter")
