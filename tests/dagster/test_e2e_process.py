@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from dagster_support import PROJECT, step_env
+from dagster_support import EXAMPLE, PROJECT, step_env
 
 pytest.importorskip("dagster")
 
@@ -31,6 +31,20 @@ def _main(job):
     return next(c for c in job["spec"]["template"]["spec"]["containers"] if c["name"] == "main")
 
 
+def example_run_config(cluster, state_dir) -> dict:
+    """examples/dagster_project/run_config.yaml (dagster-k8s-style keys) for the local cluster:
+    absolute project path, the emulator's kubeconfig, steps run by this interpreter."""
+    from podc.source import load_file
+    from podc.tree import to_plain
+
+    run_config = to_plain(load_file(EXAMPLE / "run_config.yaml")[0])
+    cfg = run_config["execution"]["config"]
+    cfg.update({"project": str(PROJECT), "kubeconfig_file": cluster.kubeconfig_path,
+                "poll_interval": 0.1, "pending_timeout": 20, "local_python": True})
+    cfg["env_vars"] += [f"{k}={v}" for k, v in step_env(state_dir).items()]
+    return run_config
+
+
 def test_example_project_runs_every_step_as_a_compiled_job(instance, dagster_home, state_dir):
     from dagster import DagsterEventType as T, execute_job, reconstructable
     from podc.testing import LocalCluster
@@ -42,15 +56,7 @@ def test_example_project_runs_every_step_as_a_compiled_job(instance, dagster_hom
                      taints=[{"key": "dedicated", "value": "highmem", "effect": "NoSchedule"}])]
     with LocalCluster(mode="process", nodes=nodes, inherit_env=False) as cluster, \
             contextlib.ExitStack() as stack:
-        run_config = {"execution": {"config": {
-            "project": str(PROJECT), "target": "dagster-step", "namespace": "default",
-            "kubeconfig_file": cluster.kubeconfig_path, "poll_interval": 0.1, "pending_timeout": 20,
-            "env_passthrough": ["DAGSTER_HOME"], "local_python": True,
-            "layer": {
-                "env": {**step_env(state_dir), "FOO": "from-executor"},
-                "volumes": {"scratch": {"emptyDir": {}, "mountPath": "/scratch"}},
-            },
-        }}}
+        run_config = example_run_config(cluster, state_dir)
         result = stack.enter_context(
             execute_job(reconstructable(example_job), instance=instance, run_config=run_config))
         run_id = result.run_id
@@ -78,12 +84,15 @@ def test_example_project_runs_every_step_as_a_compiled_job(instance, dagster_hom
         launches = {e.step_key: e.dagster_event.event_specific_data.metadata
                     for e in _events(instance, run_id, T.STEP_WORKER_STARTING)}
         layers = launches["transform"]["podc layers"].value["layers"]
-        assert layers == ["podc:defaults", "base", "run-config:execution.config.layer", "highmem",
-                          "tag:podc/config", "dagster:step"]
+        assert layers == ["podc:defaults", "base", "dagster:step-defaults", "run-config:execution.config",
+                          "highmem", "tag:podc/config", "dagster:step"]
         prov = launches["transform"]["podc provenance"].value
         assert prov["resources.limits.memory"]["layer"] == "highmem"
         assert prov["resources.limits.cpu"]["layer"] == "tag:podc/config"
-        assert prov["resources.requests.cpu"]["layer"] == "base"
+        assert prov["resources.requests.cpu"]["layer"] == "run-config:execution.config"
+        assert prov["resources.requests.cpu"]["source"] == (
+            "run-config:execution.config.step_k8s_config.container_config.resources.requests.cpu")
+        assert prov["env.FOO"]["source"] == "run-config:execution.config.env_vars[1]"
         assert prov["image"]["layer"] == "base"
         assert prov["command"]["layer"] == "dagster:step"
         assert {prov["tolerations[0]"]["layer"], prov["tolerations[1]"]["layer"]} == {
@@ -100,13 +109,22 @@ def test_example_project_runs_every_step_as_a_compiled_job(instance, dagster_hom
         transform = jobs["transform"][0]
         main = _main(transform)
         assert main["resources"]["limits"] == {"memory": "4Gi", "cpu": "2"}
-        assert main["resources"]["requests"] == {"cpu": "250m", "memory": "2Gi"}
+        assert main["resources"]["requests"] == {"cpu": "100m", "memory": "2Gi"}
+        assert main["imagePullPolicy"] == "IfNotPresent"  # base.yaml sets it; no Always default
+        assert not main.get("args") and main["command"][-2:] == ["api", "execute_step"]
         pod = transform["spec"]["template"]["spec"]
         assert {t["key"] for t in pod["tolerations"]} == {"dedicated", "example.com/batch"}
         assert pod["nodeSelector"] == {"pool": "highmem"}
         assert main["command"][-2:] == ["api", "execute_step"]
         assert transform["metadata"]["labels"]["dagster/op"] == "transform"
         assert transform["metadata"]["labels"]["dagster/job"] == "example_job"
+        assert transform["metadata"]["labels"]["team"] == "data-platform"
+        assert transform["metadata"]["labels"]["app.kubernetes.io/component"] == "step_worker"
+        assert transform["metadata"]["namespace"] == "default"
+        load = jobs["load"][0]["spec"]["template"]["metadata"]
+        assert load["annotations"]["example.com/owner"] == "load-team"  # per_step_k8s_config
+        assert "example.com/owner" not in (
+            jobs["extract"][0]["spec"]["template"]["metadata"].get("annotations") or {})
 
         # --- migration: dagster-k8s would emit FOO twice and two `scratch` volumes; podc emits one
         migrated = jobs["migrated"][0]
@@ -120,6 +138,14 @@ def test_example_project_runs_every_step_as_a_compiled_job(instance, dagster_hom
         warnings = [e.user_message for e in instance.all_logs(run_id)
                     if e.level == 30 and e.step_key == "migrated"]
         assert any("container_config.name" in w for w in warnings), warnings
+        assert podc_threads_of(run_id) == []
+
+
+def podc_threads_of(run_id: str) -> list[str]:
+    import threading
+
+    return [t.name for t in threading.enumerate()
+            if t.name.startswith("podc-") and t.name.endswith(run_id[:16]) and t.is_alive()]
 
 
 def test_terminating_a_run_deletes_every_job_and_pod(instance, state_dir):
@@ -132,12 +158,8 @@ def test_terminating_a_run_deletes_every_job_and_pod(instance, state_dir):
     from podc_example.jobs import slow_job
 
     with LocalCluster(mode="process", inherit_env=False) as cluster:
-        run_config = {"execution": {"config": {
-            "project": str(PROJECT), "target": "dagster-step", "namespace": "default",
-            "kubeconfig_file": cluster.kubeconfig_path, "poll_interval": 0.1,
-            "env_passthrough": ["DAGSTER_HOME"], "local_python": True,
-            "layer": {"env": {**step_env(state_dir), "PODC_EXAMPLE_SLEEP": "60"}},
-        }}}
+        run_config = example_run_config(cluster, state_dir)
+        run_config["execution"]["config"]["env_vars"].append("PODC_EXAMPLE_SLEEP=60")
 
         def interrupt_when_running():
             deadline = time.monotonic() + 60
@@ -158,3 +180,4 @@ def test_terminating_a_run_deletes_every_job_and_pod(instance, state_dir):
         assert cluster.store.list("pods", "default") == []
         messages = [e.user_message for e in instance.all_logs(result.run_id)]
         assert any("podc cancelled run" in m and "left: 0 Jobs, 0 Pods" in m for m in messages), messages
+        assert podc_threads_of(result.run_id) == []

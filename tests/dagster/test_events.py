@@ -40,7 +40,7 @@ def test_rows_name_the_layer_and_source_of_each_value():
     assert rows["resources.limits.cpu"].source == "<op tag podc/config on train>:3:10"
     assert rows["resources.requests.cpu"].layer.endswith("base.yaml")
     assert rows["tolerations[0]"].layer.endswith("highmem.yaml")
-    assert rows["command"].layer == "dagster:step"
+    assert rows["args"].layer == "dagster:step"
     assert rows["labels.dagster/op"].value == "train"
     # env values never appear, only names and the layer that set them
     assert rows["env.API_TOKEN"].value == "<redacted>"
@@ -59,7 +59,27 @@ def test_redacted_manifest_hides_env_values_only():
     env = red["spec"]["template"]["spec"]["containers"][0]["env"]
     assert {e["name"] for e in env} >= {"PASSWORD", "DAGSTER_COMPRESSED_EXECUTE_STEP_ARGS"}
     assert step.manifest["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"] != "<redacted>"
+    assert red["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] == "IfNotPresent"
     assert red["spec"]["template"]["spec"]["containers"][0]["image"] == "ghcr.io/example/etl:1.4.2"
+
+
+def test_pull_policy_is_always_when_no_layer_sets_it_as_in_dagster_k8s():
+    s = ExecutorSettings(check_policies=False, image="x:1")
+    step = compile_step(step_layers(INFO, s, layers_from_tags({}, "train"), environ={}), "podc-train-1", s)
+    assert step.manifest["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] == "Always"
+    rows = _by_field(explain_rows(step.job))
+    assert rows["imagePullPolicy"].layer == "dagster:image-pull-policy"
+    assert step.layer_names[-1] == "dagster:image-pull-policy"
+
+
+def test_env_reference_to_a_later_variable_is_warned():
+    from podc.dagster.events import env_reference_warnings
+
+    manifest = {"spec": {"template": {"spec": {"containers": [{"name": "main", "env": [
+        {"name": "URL", "value": "db://$(PASSWORD)@h"}, {"name": "PASSWORD", "value": "x"},
+        {"name": "OK", "value": "$(PASSWORD) $$(LITERAL)"}]}]}}}}
+    [warning] = env_reference_warnings(manifest)
+    assert warning.startswith("env URL refers to $(PASSWORD), which is defined after it")
 
 
 def test_migrated_tag_merges_keyed_with_executor_layer():
@@ -77,5 +97,5 @@ def test_migrated_tag_merges_keyed_with_executor_layer():
     rows = _by_field(explain_rows(step.job))
     assert rows["env.FOO"].layer == "tag:dagster-k8s/config"
     assert rows["env.FOO"].overrides == ("run-config:execution.config.layer",)
-    assert rows["env.FOO"].source == "<op tag dagster-k8s/config on train>"
-    assert rows["command"].source.startswith("<dagster step layer")
+    assert rows["env.FOO"].source == "<op tag dagster-k8s/config on train>.container_config.env[0].value"
+    assert rows["args"].source.startswith("<dagster step layer")

@@ -137,3 +137,136 @@ def test_one_runtime_per_run_and_namespace(rt):
 ])
 def test_describe_reason(reason, expected):
     assert describe_reason(reason) == expected
+
+
+# --- an unusable cluster: one reason, remembered, never an exception out of the handler --------
+
+from podc.dagster.cluster import ClusterUnavailable, describe_cluster_error  # noqa: E402
+
+
+def test_a_permanent_cluster_problem_is_remembered_for_the_run():
+    calls = []
+
+    def factory(run, ns):
+        calls.append(run)
+        raise ClusterUnavailable("no usable cluster configuration: kubeconfig file not found: /k", True)
+
+    h = PodcStepHandler(ExecutorSettings(cluster_timeout=30), runtime_factory=factory)
+    for _ in range(3):
+        with pytest.raises(ClusterUnavailable, match="kubeconfig file not found"):
+            h.runtime("r1", "ns")
+    assert calls == ["r1"]
+    h.close_run("r1")  # forgets it: a later run of the same id (re-execution) tries again
+    with pytest.raises(ClusterUnavailable):
+        h.runtime("r1", "ns")
+    assert calls == ["r1", "r1"]
+
+
+def test_a_transient_cluster_problem_is_retried_after_cluster_timeout():
+    import time
+
+    calls = []
+
+    def factory(run, ns):
+        calls.append(run)
+        raise RuntimeError("connection reset")
+
+    h = PodcStepHandler(ExecutorSettings(cluster_timeout=0.2), runtime_factory=factory)
+    for _ in range(2):
+        with pytest.raises(ClusterUnavailable, match="RuntimeError: connection reset"):
+            h.runtime("r1", None)
+    assert len(calls) == 1
+    time.sleep(0.25)
+    with pytest.raises(ClusterUnavailable):
+        h.runtime("r1", None)
+    assert len(calls) == 2
+
+
+def test_health_check_reports_an_unusable_cluster_instead_of_raising():
+    def factory(run, ns):
+        raise RuntimeError("boom")
+
+    h = PodcStepHandler(ExecutorSettings(), runtime_factory=factory)
+    result = h.check_step_health(_ctx("train"))
+    assert not result.is_healthy
+    assert result.unhealthy_reason == "podc cannot check step train: cannot use the Kubernetes cluster: RuntimeError: boom"
+    h._failed_launches.add((RUN, "train", 0))  # its STEP_FAILURE is already written
+    assert h.check_step_health(_ctx("train")).is_healthy
+
+
+def test_terminate_with_an_unusable_cluster_reports_and_returns(monkeypatch):
+    from podc.dagster import step_handler as sh
+
+    seen = []
+    monkeypatch.setattr(sh.DagsterEvent, "engine_event",
+                        staticmethod(lambda ctx, message, data: seen.append(message) or message))
+
+    def factory(run, ns):
+        raise ClusterUnavailable("TLS to the Kubernetes API server at https://k failed: CERTIFICATE_VERIFY_FAILED", True)
+
+    h = PodcStepHandler(ExecutorSettings(), runtime_factory=factory)
+    ctx = _ctx("train")
+    ctx.get_step_context = lambda key: SimpleNamespace(step_key=key)
+    assert list(h.terminate_step(ctx)) == [
+        f"podc could not cancel run {RUN}: TLS to the Kubernetes API server at https://k failed: "
+        "CERTIFICATE_VERIFY_FAILED"]
+
+
+def test_close_run_closes_every_runtime_of_the_run_even_when_one_fails():
+    closed = []
+
+    class Closing:
+        def __init__(self, name, fail=False):
+            self.name, self.fail = name, fail
+
+        def close(self):
+            closed.append(self.name)
+            if self.fail:
+                raise RuntimeError("already closed")
+
+    made = {("r1", "a"): Closing("a", fail=True), ("r1", "b"): Closing("b"), ("r2", "a"): Closing("other")}
+    h = PodcStepHandler(ExecutorSettings(), runtime_factory=lambda run, ns: made[(run, ns)])
+    for key in made:
+        h.runtime(*key)
+    assert h.close_run("r1", join_timeout=0.1) == []
+    assert sorted(closed) == ["a", "b"]
+    assert list(h._runtimes) == [("r2", "a")]
+
+
+@pytest.mark.parametrize("error, reason, permanent", [
+    ("config", "no usable cluster configuration: kubeconfig file not found: /x", True),
+    (401, "rejected the credentials (401 Unauthorized)", True),
+    (403, "refused access (403 Forbidden): jobs is forbidden", True),
+    ("refused", "cannot reach the Kubernetes API server at https://k: [Errno 111] Connection refused", False),
+    ("tls", "TLS to the Kubernetes API server at https://k failed: [SSL: CERTIFICATE_VERIFY_FAILED]", True),
+    (503, "the Kubernetes API server at https://k answered 503", False),
+])
+def test_cluster_errors_are_described_in_one_sentence(error, reason, permanent):
+    from podc.runtime.cluster import ClusterConfigError
+    from podc.runtime.retry import ApiError
+
+    exc = {"config": ClusterConfigError("kubeconfig file not found: /x"),
+           401: ApiError(401, "Unauthorized", reason="Unauthorized"),
+           403: ApiError(403, "jobs is forbidden", reason="Forbidden"),
+           "refused": ApiError(0, "[Errno 111] Connection refused", kind="connection"),
+           "tls": ApiError(0, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed", kind="connection"),
+           503: ApiError(503, "unavailable", reason="ServiceUnavailable")}[error]
+    text, perm = describe_cluster_error(exc, "https://k")
+    assert reason in text and perm is permanent
+
+
+def test_owner_reference_points_the_job_at_the_run_worker_pod(monkeypatch):
+    from podc.dagster.step_context import owner_reference
+
+    monkeypatch.setenv("HOSTNAME", "run-worker-abc")
+    transport = SimpleNamespace(request=lambda method, path: {"metadata": {"name": "run-worker-abc", "uid": "u-1"}}
+                                if path == "/api/v1/namespaces/ns/pods/run-worker-abc" else None)
+    runtime = SimpleNamespace(transport=transport, namespace="ns")
+    warnings = []
+    log = SimpleNamespace(warning=warnings.append)
+    job = owner_reference(runtime, "ns", {"metadata": {"name": "j", "ownerReferences": [{"kind": "X"}]}}, log)
+    assert job["metadata"]["ownerReferences"] == [
+        {"apiVersion": "v1", "kind": "Pod", "name": "run-worker-abc", "uid": "u-1"}, {"kind": "X"}]
+    monkeypatch.delenv("HOSTNAME")
+    assert owner_reference(runtime, "ns", {"metadata": {}}, log) == {"metadata": {}}
+    assert "HOSTNAME is not set" in warnings[0]

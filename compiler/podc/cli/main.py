@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...], str | None, str]] = {
     "cancel": ("podc.cli.cancel", ("main",), "runtime", "delete a run's Jobs and Pods"),
     "logs": ("podc.cli.logs", ("main",), "runtime", "print the logs of a run's Jobs"),
     "local-cluster": ("podc.testing.cli", ("main",), "runtime", "run the local Kubernetes API emulator"),
+    "migrate": ("podc.cli.migrate", ("main",), "runtime", "turn a dagster-k8s run config into podc layers"),
 }
 # Modules of optional dependencies: a missing one means "install the extra", not a bug.
 _OPTIONAL_DEPS = ("kubernetes", "dagster", "urllib3", "celpy", "cel")

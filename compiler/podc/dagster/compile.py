@@ -22,6 +22,8 @@ from podc.errors import Pos
 __all__ = ["CompiledStep", "CompileSession", "compile_step", "check_step", "as_layer_input"]
 
 _BLOCKING = {"error"}
+LAYER_PULL_POLICY = "dagster:image-pull-policy"
+DEFAULT_PULL_POLICY = "Always"  # dagster-k8s's DagsterK8sJobConfig default
 
 
 @dataclass
@@ -106,8 +108,22 @@ class CompileSession:
 
     def compile(self, layers: Sequence[StepLayer], job_name: str,
                 settings: ExecutorSettings | None = None) -> CompiledStep:
-        """Compile (and, unless disabled, check) the step's Job. Raises PodcError."""
+        """Compile (and, unless disabled, check) the step's Job. Raises PodcError.
+
+        Like dagster-k8s, the step container pulls ``Always`` when no layer sets
+        ``imagePullPolicy`` (a re-pushed tag such as ``:main`` keeps being refreshed): the Job is
+        then compiled once more with that value as a last layer, so provenance names it.
+        """
         settings = settings or self.settings
+        compiled = self._compile(layers, job_name, settings)
+        if not _sets_pull_policy(compiled.manifest):
+            layers = [*layers, StepLayer(LAYER_PULL_POLICY, {"imagePullPolicy": DEFAULT_PULL_POLICY},
+                                         "<dagster-k8s default: Always when no layer sets imagePullPolicy>")]
+            compiled = self._compile(layers, job_name, settings)
+        return compiled
+
+    def _compile(self, layers: Sequence[StepLayer], job_name: str,
+                 settings: ExecutorSettings) -> CompiledStep:
         inputs = [as_layer_input(layer) for layer in layers]
         names = [layer.name for layer in layers]
         project = self.project
@@ -128,6 +144,12 @@ class CompileSession:
         if settings.check_policies:
             compiled.warnings, compiled.blocking, compiled.check_summary = check_step(job, project)
         return compiled
+
+
+def _sets_pull_policy(manifest: Mapping[str, Any]) -> bool:
+    from podc.dagster.events import main_container
+
+    return "imagePullPolicy" in main_container(manifest)
 
 
 def compile_step(layers: Sequence[StepLayer], job_name: str,

@@ -9,10 +9,12 @@ event has every env value replaced by ``<redacted>``.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-__all__ = ["ExplainRow", "explain_rows", "explain_markdown", "redacted_manifest", "layer_of"]
+__all__ = ["ExplainRow", "explain_rows", "explain_markdown", "redacted_manifest", "layer_of",
+           "main_container", "env_reference_warnings"]
 
 _POD = "/spec/template/spec"
 _MAIN = f"{_POD}/containers/0"
@@ -46,11 +48,17 @@ def layer_of(compiled: Any, pointer: str) -> str | None:
     return hit.layer if hit is not None else None
 
 
-def _row(compiled: Any, field: str, pointer: str, value: Any) -> ExplainRow:
+def _row(compiled: Any, field: str, pointer: str, value: Any, item: str | None = None) -> ExplainRow:
+    """``item``: the pointer of the list item holding the value — an item replaced whole
+    (a dagster-k8s redefinition) records what it replaced there, not on its leaves."""
     hit = _origin(compiled.provenance, pointer)
     if hit is None:
         return ExplainRow(field, _text(value), "?", "")
-    overrides = tuple(layer for layer, _pos in getattr(hit, "overridden", ()) or ())
+    history = getattr(hit, "overridden", ()) or ()
+    if not history and item is not None:
+        holder = compiled.provenance.get(item)
+        history = getattr(holder, "overridden", ()) or ()
+    overrides = tuple(layer for layer, _pos in history)
     return ExplainRow(field, _text(value), hit.layer, str(hit.pos), overrides)
 
 
@@ -73,6 +81,36 @@ def _main_container_index(manifest: Mapping[str, Any]) -> int:
     return 0
 
 
+def main_container(manifest: Mapping[str, Any]) -> Mapping[str, Any]:
+    containers = (((manifest.get("spec") or {}).get("template") or {}).get("spec") or {}).get(
+        "containers") or [{}]
+    return containers[_main_container_index(manifest)] if containers else {}
+
+
+_REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.\-]*)\)")
+
+
+def env_reference_warnings(manifest: Mapping[str, Any]) -> list[str]:
+    """``$(VAR)`` in an env value resolves only to a variable defined *earlier* in the list;
+    Kubernetes leaves any other reference as literal text. Warn for references to variables
+    defined later (an order problem: e.g. a dict-valued tag whose keys Dagster sorted)."""
+    env = main_container(manifest).get("env") or []
+    position = {e.get("name"): i for i, e in enumerate(env)}
+    out = []
+    for i, entry in enumerate(env):
+        value = entry.get("value")
+        if not isinstance(value, str) or "$(" not in value:
+            continue
+        for match in _REF.finditer(value):
+            name = match.group(1)
+            if name and position.get(name, -1) > i:
+                out.append(f"env {entry.get('name')} refers to $({name}), which is defined after it: "
+                           f"Kubernetes leaves the text $({name}) as it is. Define {name} first "
+                           "(a podc/config tag given as a dict reaches podc with its keys sorted: "
+                           "write env as a list [{name: …, value: …}] or the tag as YAML text)")
+    return out
+
+
 def explain_rows(compiled: Any) -> list[ExplainRow]:
     """The fields users ask about, with the layer that set each: image, command, resources,
     tolerations, node selector, affinity, service account, deadlines, env var names, labels."""
@@ -84,7 +122,7 @@ def explain_rows(compiled: Any) -> list[ExplainRow]:
     main = containers[ci] if ci < len(containers) else {}
     cpath = f"{_POD}/containers/{ci}"
     rows: list[ExplainRow] = []
-    for key in ("image", "imagePullPolicy", "command"):
+    for key in ("image", "imagePullPolicy", "command", "args"):
         if key in main:
             rows.append(_row(compiled, key, f"{cpath}/{key}", main[key]))
     for kind in ("limits", "requests"):
@@ -104,7 +142,8 @@ def explain_rows(compiled: Any) -> list[ExplainRow]:
     for i, env in enumerate(main.get("env") or []):
         shown = "<from " + next(iter(env["valueFrom"])) + ">" if env.get("valueFrom") else "<redacted>"
         member = "valueFrom" if env.get("valueFrom") else "value"
-        rows.append(_row(compiled, f"env.{env.get('name')}", f"{cpath}/env/{i}/{member}", shown))
+        rows.append(_row(compiled, f"env.{env.get('name')}", f"{cpath}/env/{i}/{member}", shown,
+                         f"{cpath}/env/{i}"))
     for i, vol in enumerate(pod.get("volumes") or []):
         rows.append(_row(compiled, f"volumes.{vol.get('name')}", f"{_POD}/volumes/{i}",
                          next((k for k in vol if k != "name"), "")))

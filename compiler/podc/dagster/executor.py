@@ -28,13 +28,14 @@ from dagster._core.executor.step_delegating.step_delegating_executor import Step
 
 from podc.dagster.config import ExecutorSettings, config_schema, settings_from_config
 from podc.dagster.step_handler import PodcStepHandler
+from podc.errors import PodcError
 
 __all__ = ["podc_executor", "PodcExecutor", "make_executor"]
 
 
 class PodcExecutor(StepDelegatingExecutor):
-    """Closes the run's watches when the run's execution loop ends (success, failure or
-    interruption), so a run worker that runs several runs does not keep watch threads."""
+    """Closes the run's runtimes and joins their threads when the run's execution loop ends
+    (success, failure, interruption or an error), so nothing podc started outlives the run."""
 
     def __init__(self, step_handler: PodcStepHandler, **kwargs: Any) -> None:
         super().__init__(step_handler, **kwargs)
@@ -49,6 +50,8 @@ class PodcExecutor(StepDelegatingExecutor):
 
 def make_executor(settings: ExecutorSettings, retries: RetryMode, *,
                   runtime_factory: Any = None, compiler: Any = None) -> PodcExecutor:
+    from dagster._core.execution.step_dependency_config import StepDependencyConfig
+
     handler = PodcStepHandler(settings, runtime_factory=runtime_factory, compiler=compiler)
     return PodcExecutor(
         handler,
@@ -58,6 +61,8 @@ def make_executor(settings: ExecutorSettings, retries: RetryMode, *,
         max_concurrent=settings.max_concurrent,
         tag_concurrency_limits=list(settings.tag_concurrency_limits) or None,
         should_verify_step=True,
+        step_dependency_config=StepDependencyConfig.from_config(
+            settings.step_dependency_config),  # type: ignore[arg-type]
     )
 
 
@@ -69,5 +74,8 @@ def make_executor(settings: ExecutorSettings, retries: RetryMode, *,
 def podc_executor(init_context: Any) -> PodcExecutor:
     """Runs every step as a compiled, policy-checked Kubernetes Job (see docs/dagster.md)."""
     cfg = init_context.executor_config
-    settings = settings_from_config(cfg)
+    try:
+        settings = settings_from_config(cfg)
+    except PodcError as err:  # every step fails with this reason (a STEP_FAILURE, not a crash)
+        settings = ExecutorSettings(config_error=err)
     return make_executor(settings, RetryMode.from_config(cfg["retries"]))  # type: ignore[arg-type]

@@ -112,7 +112,7 @@ def _env_var(text: Any, layer: str, path: str, environ: Mapping[str, str],
     return MapNode({"name": ScalarNode(key, origin), "value": ScalarNode(value, origin)}, origin)
 
 
-def _flat_sections(cfg: Mapping[str, Any], layer: str, source: str, environ: Mapping[str, str],
+def _flat_sections(cfg: Mapping[str, Any], layer: str, source: str, environ: Mapping[str, str] | None,
                    diags: Diagnostics) -> dict[str, dict[str, Node]]:
     """``K8sContainerContext._get_base_user_defined_k8s_config``: flat keys → sections."""
     container: dict[str, Node] = {}
@@ -163,7 +163,9 @@ def _flat_sections(cfg: Mapping[str, Any], layer: str, source: str, environ: Map
         container["envFrom"] = SeqNode(env_from, Origin(layer, Pos(f"{source}.env_from")))
     env: list[Node] = []
     for i, text in enumerate(seq("env_vars")):
-        node = _env_var(text, layer, f"{source}.env_vars[{i}]", environ, diags)
+        if environ is None and isinstance(text, str) and "=" not in text:
+            continue  # NAME alone, read where the run worker runs (podc migrate keeps it there)
+        node = _env_var(text, layer, f"{source}.env_vars[{i}]", environ or {}, diags)
         if node is not None:
             env.append(node)
     extra_env = read("env", "list[V1EnvVar]")
@@ -184,10 +186,14 @@ def _flat_sections(cfg: Mapping[str, Any], layer: str, source: str, environ: Map
 def container_context_level(cfg: Mapping[str, Any] | None, name: str, source: str | None = None, *,
                             raw_key: str = "run_k8s_config", namespace_key: str = "namespace",
                             image_key: str | None = None, allowed: Sequence[str] = (),
-                            environ: Mapping[str, str] | None = None,
+                            environ: Mapping[str, str] | None = None, read_worker_env: bool = True,
                             diags: Diagnostics | None = None) -> K8sLevel:
     """The flat keys of ``cfg`` merged with ``cfg[raw_key]`` (with its merge behaviour), like
     ``K8sContainerContext(...flat keys..., run_k8s_config=cfg[raw_key])``.
+
+    ``env_vars`` entries written ``NAME`` take NAME's value in ``environ`` (default: this
+    process's environment, as dagster-k8s does in the run worker); with ``read_worker_env=False``
+    they are left out (for tools that do not run in the run worker).
 
     Keys of ``cfg`` that are neither flat keys, ``raw_key``, ``namespace_key``, ``image_key`` nor
     in ``allowed`` (handled by the caller) are errors: nothing is dropped silently.
@@ -203,7 +209,7 @@ def container_context_level(cfg: Mapping[str, Any] | None, name: str, source: st
             guess = did_you_mean(str(key), known)
             diags.add(_CODE, f"`{key}` is not a key podc knows here", Pos(f"{source}.{key}"),
                       hint=f"did you mean `{guess}`?" if guess else "keys: " + ", ".join(sorted(known)))
-    flat = _flat_sections(cfg, name, source, environ, diags)
+    flat = _flat_sections(cfg, name, source, environ if read_worker_env else None, diags)
     base = K8sConfig({k: MapNode(v, Origin(name, Pos(f"{source}")), {}) for k, v in flat.items() if v})
     raw = parse_user_config(cfg.get(raw_key), layer=name, source=f"{source}.{raw_key}", diags=diags)
     config = merge(base, raw, diags)
@@ -222,8 +228,9 @@ def code_location_levels(container_context: Mapping[str, Any] | None, name: str,
                          source: str = "code-location:container_context",
                          environ: Mapping[str, str] | None = None,
                          diags: Diagnostics | None = None) -> list[K8sLevel]:
-    """``K8sContainerContext.create_from_config``: the shared ``env_vars`` first, then ``k8s``
-    (``server_k8s_config`` and ``server_replica_count`` are for code servers: not read)."""
+    """``K8sContainerContext.create_from_config``: the shared ``env_vars``, then ``k8s`` merged
+    onto them (``server_k8s_config`` and ``server_replica_count`` are for code servers: not
+    read). One level (empty list when the container context has no Kubernetes settings)."""
     own = diags is None
     diags = Diagnostics() if own else diags
     cc = container_context or {}
@@ -241,6 +248,9 @@ def code_location_levels(container_context: Mapping[str, Any] | None, name: str,
                 environ=environ, diags=diags))
     if own:
         diags.raise_if_errors()
+    if len(levels) == 2:
+        shared, k8s_level = levels
+        levels = [K8sLevel(name, merge(shared.config, k8s_level.config, diags), k8s_level.namespace)]
     return levels
 
 
@@ -263,14 +273,18 @@ def run_launcher_level(cfg: Mapping[str, Any] | None, name: str = "instance:run_
 # ---------------------------------------------------------------------------------------------
 # levels -> layers
 
-def _delta(own: MapNode, merged: MapNode, shallow: bool) -> MapNode:
+def _delta(own: MapNode, merged: MapNode, shallow: bool, before: MapNode | None = None) -> MapNode:
     """What a level contributes, read from the merged state: its own keys; under a mapping, its
     own keys again; a list is the merged list (podc would replace what dagster-k8s appends);
-    SHALLOW marks the level's top-level keys ``replace``."""
+    SHALLOW marks the level's top-level keys ``replace`` — except the pod's ``containers``, where
+    podc's step container lives: the sidecars lower levels added and this one does not name
+    are deleted instead."""
     items: dict[str, Node] = {}
     for key, value in own.items.items():
         now = merged.items.get(key, value)
-        if shallow:
+        if shallow and key == "containers" and isinstance(now, SeqNode):
+            items[key] = _drop_sidecars(now, before.items.get(key) if before is not None else None)
+        elif shallow:
             if isinstance(now, (MapNode, SeqNode)):
                 now = _with_directive(now, "replace")
             items[key] = now
@@ -279,6 +293,16 @@ def _delta(own: MapNode, merged: MapNode, shallow: bool) -> MapNode:
         else:
             items[key] = now
     return MapNode(items, own.origin, own.key_pos)
+
+
+def _drop_sidecars(now: SeqNode, earlier: Node | None) -> SeqNode:
+    def name(item: Node) -> Any:
+        return getattr(item.items.get("name"), "value", None) if isinstance(item, MapNode) else None
+
+    keep = {name(i) for i in now.items}
+    gone = [MapNode({"name": ScalarNode(name(i), now.origin)}, now.origin, directive="delete")
+            for i in getattr(earlier, "items", ()) if name(i) not in keep]
+    return SeqNode([*now.items, *gone], now.origin)
 
 
 def _with_directive(node: MapNode | SeqNode, directive: str) -> MapNode | SeqNode:
@@ -302,7 +326,7 @@ def translate_levels(levels: Sequence[K8sLevel], *, main_container: str = MAIN_C
     for level in levels:
         after = merge(state, level.config, diags)
         shallow = level.config.merge_behavior == "SHALLOW"
-        deltas.append((level, {name: _delta(node, after.sections[name], shallow)
+        deltas.append((level, {name: _delta(node, after.sections[name], shallow, state.section(name))
                                for name, node in level.config.sections.items()}))
         state = after
         namespace = level.namespace or namespace

@@ -136,9 +136,11 @@ def _metadata(sec: MapNode, out: _Layer, *, job: bool) -> None:
 
 def _rewrite(node: Node, field: str, renamed: str, main: str) -> Node:
     """Keyed lists de-duplicated (the last item wins, at the first's place) and containerName
-    references to dagster-k8s's container name pointed at podc's."""
+    references to dagster-k8s's container name pointed at podc's. Items of keyed lists replace
+    an earlier layer's item of the same key whole (a redefinition, as the later duplicate wins
+    in dagster-k8s's Job), instead of being merged into it."""
     if isinstance(node, ScalarNode):
-        if field == "containerName" and node.value in (renamed, "dagster") and node.value != main:
+        if field == "containerName" and node.value == renamed and node.value != main:
             return ScalarNode(main, node.origin, node.directive, node.overridden)
         return node
     if isinstance(node, MapNode):
@@ -157,7 +159,8 @@ def _rewrite(node: Node, field: str, renamed: str, main: str) -> Node:
                 kept.append(item)
             else:
                 kept[at[key]] = item
-        items = kept
+        items = [MapNode(i.items, i.origin, i.key_pos, "replace", i.overridden)
+                 if isinstance(i, MapNode) and i.directive is None else i for i in kept]
     return SeqNode(items, node.origin, node.directive, node.overridden)
 
 

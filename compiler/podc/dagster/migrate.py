@@ -1,271 +1,235 @@
-"""Translate dagster-k8s's ``dagster-k8s/config`` op tag into one podc layer.
+"""``podc migrate dagster-k8s``: a run config (and op tags) written for dagster-k8s's
+``k8s_job_executor`` → podc layer files, each value commented with the key it came from.
 
-dagster-k8s accepts Kubernetes fields in snake_case or camelCase under ``container_config``,
-``pod_spec_config``, ``pod_template_spec_metadata``, ``job_config``, ``job_metadata`` and
-``job_spec_config``. This module camel-cases them with the Kubernetes client's own model tables
-(so ``run_as_user`` inside ``security_context`` is converted, while label keys such as
-``team_name`` are left alone) and maps them onto podc fields:
+The files are what ``podc_executor`` builds from the same configuration (the translation is
+:mod:`podc.dagster.k8s_config`'s), so a team can move keys to native layers step by step:
 
-* friendly fields where podc has one, so podc's keyed merge applies: ``env`` (plain values),
-  ``tolerations`` (accumulate), ``resources``, ``nodeSelector``, labels, annotations, ...;
-* ``raw`` fragments for everything else (``raw.container``, ``raw.podSpec``, ``raw.jobSpec``),
-  which merge like a strategic merge patch — still keyed by name for env, volumes, containers,
-  and by mount path for volume mounts.
+* ``executor.yaml`` — the executor's flat keys and ``step_k8s_config``: use it as
+  ``execution.config.layers: [executor.yaml]``;
+* ``ops/<op>.yaml`` and ``ops/<op>.per-step.yaml`` — an op's ``dagster-k8s/config`` tag and its
+  ``per_step_k8s_config`` entry: use them as the op's ``podc/layers`` tag, in that order;
+* ``run_config.yaml`` — what stays in the run config (concurrency, retries, cluster access,
+  ``env_vars`` read from the run worker, ``image``/``namespace``) plus ``layers``.
 
-Whatever podc will not honour (the container name, Job/Pod names, ``merge_behavior: SHALLOW``,
-unknown fields) is dropped with a warning that names the key. Where dagster-k8s would append a
-second ``FOO`` env var or a second volume of the same name, podc's keyed merge yields one.
+Pure apart from reading the input: no Dagster import; the Kubernetes client's model tables name
+the fields.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from pathlib import Path
 from typing import Any, Mapping
 
-from podc.errors import Diagnostic, PodcError, Pos
+from podc.dagster.k8s_config import (K8sLevel, container_context_level, translate_levels,
+                                     user_config_level)
+from podc.dagster.tags import dagster_k8s_tag_level
+from podc.emit import to_yaml
+from podc.errors import Diagnostic, Diagnostics, PodcError, Pos
+from podc.tree import MapNode, Node, ScalarNode, SeqNode
 
-__all__ = ["Translation", "translate_dagster_k8s_config", "camelize"]
+__all__ = ["Migration", "migrate_dagster_k8s", "render_layer"]
 
-_SECTIONS = ("container_config", "pod_template_spec_metadata", "pod_spec_config", "job_config",
-             "job_metadata", "job_spec_config", "merge_behavior")
-_CAMEL_SECTIONS = {"containerConfig": "container_config",
-                   "podTemplateSpecMetadata": "pod_template_spec_metadata",
-                   "podSpecConfig": "pod_spec_config", "jobConfig": "job_config",
-                   "jobMetadata": "job_metadata", "jobSpecConfig": "job_spec_config",
-                   "mergeBehavior": "merge_behavior"}
-
-# podc friendly field ← Kubernetes container field
-_CONTAINER_FRIENDLY = ("image", "command", "args", "envFrom", "resources", "securityContext",
-                       "imagePullPolicy")
-# podc friendly field ← Kubernetes pod spec field
-_POD_FRIENDLY = {"nodeSelector": "nodeSelector", "tolerations": "tolerations",
-                 "affinity": "affinity", "serviceAccountName": "serviceAccountName",
-                 "securityContext": "podSecurityContext", "imagePullSecrets": "imagePullSecrets"}
-_JOB_SPEC_FRIENDLY = ("backoffLimit", "activeDeadlineSeconds", "ttlSecondsAfterFinished")
-_NAME_FIELDS = ("name", "namespace", "generateName", "uid", "resourceVersion", "ownerReferences",
-                "finalizers", "creationTimestamp", "deletionTimestamp", "managedFields",
-                "selfLink", "generation", "deletionGracePeriodSeconds")
+RENAMED = {"job_namespace": "namespace", "job_image": "image"}
+EXECUTOR_LAYER_KEYS = ("image_pull_policy", "image_pull_secrets", "service_account_name",
+                       "env_config_maps", "env_secrets", "env_vars", "volume_mounts", "volumes",
+                       "labels", "resources", "scheduler_name", "security_context", "step_k8s_config")
 
 
 @dataclass
-class Translation:
-    layer: dict[str, Any]
-    warnings: list[str] = field(default_factory=list)
+class Migration:
+    files: dict[str, str] = field(default_factory=dict)  # relative path -> YAML text
+    warnings: list[Diagnostic] = field(default_factory=list)
 
 
-# ---------------------------------------------------------------------------------------------
-# snake_case / camelCase → camelCase, driven by the Kubernetes client's model tables
+def _executor_config(run_config: Mapping[str, Any], file: str) -> tuple[dict[str, Any], str]:
+    execution = run_config.get("execution") if isinstance(run_config, Mapping) else None
+    if not isinstance(execution, Mapping):
+        raise PodcError.single("migrate.no-executor", "no `execution` section in the run config",
+                               Pos(file), hint="expected execution: {config: {job_image: …, env_vars: …}}")
+    if "config" in execution:
+        return dict(execution.get("config") or {}), "execution.config"
+    for name in ("k8s", "k8s_job_executor"):  # the older form: execution: {k8s: {config: …}}
+        if isinstance(execution.get(name), Mapping):
+            return dict(execution[name].get("config") or {}), f"execution.{name}.config"
+    raise PodcError.single("migrate.no-executor", "`execution` has no `config`", Pos(file),
+                           hint="expected execution: {config: {…}}")
 
-@lru_cache(maxsize=None)
-def _model(name: str) -> Any:
-    import kubernetes.client as k8s
 
-    return getattr(k8s, name, None)
-
-
-_LIST = re.compile(r"^(?:List|list)\[(.+)\]$")
-_DICT = re.compile(r"^(?:Dict\[str, ?|dict\(str, ?)(.+)[\])]$")
-
-
-def camelize(model_name: str, value: Any, path: str, warnings: list[str]) -> Any:
-    """``value`` (a dict for ``model_name``, e.g. ``V1Container``) with every field key in
-    camelCase. Free-form maps (labels, limits, nodeSelector) keep their keys. Unknown fields are
-    dropped with a warning (dagster-k8s rejects them too)."""
-    list_match = _LIST.match(model_name)
-    if list_match:
-        if not isinstance(value, list):
-            return value
-        return [camelize(list_match.group(1), v, f"{path}[{i}]", warnings)
-                for i, v in enumerate(value)]
-    dict_match = _DICT.match(model_name)
-    if dict_match:
-        if not isinstance(value, Mapping):
-            return value
-        return {k: camelize(dict_match.group(1), v, f"{path}.{k}", warnings) for k, v in value.items()}
-    model = _model(model_name) if model_name.startswith("V") else None
-    if model is None or not isinstance(value, Mapping):
-        return value
-    types: dict[str, str] = model.openapi_types
-    attrs: dict[str, str] = model.attribute_map
-    by_camel = {camel: snake for snake, camel in attrs.items()}
-    out: dict[str, Any] = {}
-    for key, item in value.items():
-        snake = key if key in attrs else by_camel.get(key)
-        if snake is None:
-            warnings.append(f"{path}.{key}: not a field of {model_name}; ignored")
-            continue
-        out[attrs[snake]] = camelize(types[snake], item, f"{path}.{attrs[snake]}", warnings)
+def migrate_dagster_k8s(run_config: Mapping[str, Any], *, tags: Mapping[str, Any] | None = None,
+                        positions: Mapping[str, Pos] | None = None, file: str = "<run config>",
+                        layer_dir: str = ".") -> Migration:
+    """The layer files and remaining run config for ``run_config`` (and ``tags``: op name → that
+    op's tags). ``positions`` maps source key paths to file positions (for the comments)."""
+    cfg, prefix = _executor_config(run_config, file)
+    diags = Diagnostics()
+    from_worker = [e for e in cfg.get("env_vars") or [] if isinstance(e, str) and "=" not in e]
+    raw = cfg.get("step_k8s_config") or {}
+    if str(getattr(raw.get("merge_behavior"), "value", raw.get("merge_behavior"))) == "SHALLOW" and \
+            "env" in (raw.get("container_config") or {}):
+        from_worker = []  # step_k8s_config's SHALLOW env replaces the executor's env_vars
+    layer_cfg = {k: cfg[k] for k in EXECUTOR_LAYER_KEYS if k in cfg}
+    executor = container_context_level(layer_cfg, "executor", prefix, raw_key="step_k8s_config",
+                                       read_worker_env=False, diags=diags)
+    per_step = cfg.get("per_step_k8s_config") or {}
+    ops = sorted(set(tags or {}) | set(per_step))
+    out = Migration()
+    result = translate_levels([executor], diags=diags)
+    diags.raise_if_errors()
+    out.warnings.extend(result.warnings)
+    executor_seen: dict[str, set] = {}
+    image = None
+    if result.layers and "image" in result.layers[0].node.items:
+        # a layer file comes before the code location's image; the executor's `image` after it
+        node = result.layers[0].node
+        image = node.items["image"]
+        result.layers[0].node = MapNode({k: v for k, v in node.items.items() if k != "image"},
+                                        node.origin, node.key_pos)
+    if result.layers and result.layers[0].node.items:
+        out.files["executor.yaml"] = render_layer(result.layers[0].node, positions, _header(
+            "the executor's dagster-k8s keys", "execution.config.layers: [executor.yaml]"),
+            executor_seen)
+    for op in ops:
+        chain: list[K8sLevel] = [executor]
+        op_tags = (tags or {}).get(op) or {}
+        if not isinstance(op_tags, Mapping):
+            raise PodcError.single("migrate.bad-tags", f"the tags of op {op!r} must be a mapping",
+                                   (positions or {}).get(op, Pos(file)))
+        if any(k.startswith("dagster-k8s/") for k in op_tags):
+            chain.append(dagster_k8s_tag_level(op_tags, op, name=f"op:{op}", source=op))
+        if op in per_step:
+            chain.append(user_config_level(per_step[op], f"per-step:{op}",
+                                           f"{prefix}.per_step_k8s_config.{op}", diags=diags))
+        translated = translate_levels(chain, diags=diags)
+        diags.raise_if_errors()
+        seen = {k: set(v) for k, v in executor_seen.items()}
+        out.warnings.extend(w for layer in translated.layers[1:] for w in layer.warnings)
+        for layer in translated.layers:
+            if layer.name == "executor":
+                continue
+            path = f"ops/{op}.yaml" if layer.name.startswith("op:") else f"ops/{op}.per-step.yaml"
+            out.files[path] = render_layer(layer.node, positions, _header(
+                f"op {op!r}: " + ("its dagster-k8s/config tag" if layer.name.startswith("op:")
+                                  else "per_step_k8s_config." + op),
+                f"@op(tags={{'podc/layers': '<the files of ops/{op}*.yaml, this order>'}})"), seen)
+    if image is not None:
+        cfg = {**cfg, "job_image": getattr(image, "value", None)}
+    out.files["run_config.yaml"] = _remaining(cfg, from_worker, layer_dir, "executor.yaml" in out.files)
     return out
 
 
-# ---------------------------------------------------------------------------------------------
-
-def _bad_tag(step_key: str, message: str) -> PodcError:
-    return PodcError([Diagnostic(code="dagster.bad-tag",
-                                 message=f"op tag 'dagster-k8s/config' on step {step_key!r}: {message}",
-                                 pos=Pos(f"<op tag dagster-k8s/config on {step_key}>", 1, 1),
-                                 hint='e.g. {"container_config": {"resources": {"limits": '
-                                      '{"memory": "1Gi"}}}}')])
+def _header(what: str, use: str) -> str:
+    return (f"# podc layer generated by `podc migrate dagster-k8s` from {what}.\n"
+            f"# Use it as {use}. Each value names the key it came from.\n")
 
 
-def _metadata(meta: Mapping[str, Any], where: str, labels_key: str, annotations_key: str,
-              layer: dict[str, Any], warnings: list[str]) -> None:
-    for key, value in meta.items():
-        if key == "labels":
-            layer.setdefault(labels_key, {}).update(value or {})
-        elif key == "annotations":
-            layer.setdefault(annotations_key, {}).update(value or {})
-        elif key in _NAME_FIELDS:
-            warnings.append(f"{where}.{key}: podc names Jobs and Pods from the run id and step key "
-                            "(idempotent submission); ignored")
-        else:
-            warnings.append(f"{where}.{key}: not supported in podc; ignored")
-
-
-def _container(cfg: Mapping[str, Any], layer: dict[str, Any], warnings: list[str]) -> None:
-    raw: dict[str, Any] = {}
+def _remaining(cfg: Mapping[str, Any], from_worker: list[str], layer_dir: str, has_layer: bool) -> str:
+    """Every key that is not a layer's (podc's own keys included), dagster-k8s's names of
+    ``image``/``namespace`` renamed, and the executor layer file in ``layers``."""
+    kept: dict[str, Any] = {}
+    executor_file = str(Path(layer_dir) / "executor.yaml")
+    note = ""
+    if has_layer and cfg.get("project"):
+        note = f"# Add {executor_file} to the project target's layers (first), or keep the keys.\n"
+    elif has_layer:
+        kept["layers"] = [*(cfg.get("layers") or ()), executor_file]
     for key, value in cfg.items():
-        if key == "name":
-            warnings.append(f"container_config.name: podc's step container is always 'main' "
-                            f"(not {value!r}); ignored")
-        elif key == "env":
-            _env(value or [], layer, raw, warnings)
-        elif key in _CONTAINER_FRIENDLY:
-            layer[key] = value
-        else:
-            raw[key] = value
-    if raw:
-        layer.setdefault("raw", {})["container"] = raw
-
-
-def _env(items: list[Any], layer: dict[str, Any], raw: dict[str, Any], warnings: list[str]) -> None:
-    plain: dict[str, str] = {}
-    referenced: dict[str, dict[str, Any]] = {}
-    for item in items:
-        if not isinstance(item, Mapping) or "name" not in item:
-            warnings.append(f"container_config.env: entry {item!r} has no name; ignored")
+        if key in EXECUTOR_LAYER_KEYS or key in ("per_step_k8s_config", "layers"):
             continue
-        name = item["name"]
-        if name in plain or name in referenced:
-            warnings.append(f"container_config.env: {name} is set twice; dagster-k8s would emit two "
-                            f"{name} entries, podc keeps the last one")
-            plain.pop(name, None)
-            referenced.pop(name, None)
-        if item.get("valueFrom") is not None:
-            referenced[name] = dict(item)
+        if key in RENAMED:
+            if value is not None and not (key == "job_image" and "image" in cfg):
+                kept[RENAMED[key]] = value
         else:
-            value = item.get("value")
-            plain[name] = "" if value is None else value
-    if plain:
-        layer["env"] = plain
-    if referenced:
-        raw["env"] = list(referenced.values())
+            kept[key] = value
+    if from_worker:  # read in the run worker (podc_executor does the same); after the files' env
+        kept["env_vars"] = from_worker
+    text = to_yaml({"execution": {"config": kept}})
+    return ("# The run config after the migration: what stays in execution.config.\n"
+            "# `layers` come before a code location's container_context and the run launcher's\n"
+            "# settings; keep those levels in mind if you use them.\n" + note + text)
 
 
-def _pod_spec(cfg: Mapping[str, Any], layer: dict[str, Any], warnings: list[str]) -> None:
-    raw: dict[str, Any] = {}
-    for key, value in cfg.items():
-        if key in _POD_FRIENDLY:
-            if key == "imagePullSecrets" and isinstance(value, list) and all(
-                    isinstance(v, Mapping) and set(v) == {"name"} for v in value):
-                value = [v["name"] for v in value]
-            layer[_POD_FRIENDLY[key]] = value
-        elif key == "volumes":
-            raw["volumes"] = _dedupe_by_name(value or [], "pod_spec_config.volumes", warnings)
+# ---------------------------------------------------------------------------------------------
+# a positioned layer as commented YAML
+
+def _scalar(value: Any) -> str:
+    return to_yaml(value).rstrip("\n") if not isinstance(value, (dict, list)) else to_yaml(value)
+
+
+def _flow(node: Node) -> str:
+    if isinstance(node, ScalarNode):
+        text = _scalar(node.value)
+        # inside {…} a ':' or '#' ends a plain scalar for libyaml-style readers: quote it
+        if isinstance(node.value, str) and not text.startswith('"') and (":" in text or "#" in text):
+            return json.dumps(node.value)
+        return text
+    if isinstance(node, MapNode):
+        body = ", ".join(f"{_scalar(k)}: {_flow(v)}" for k, v in node.items.items())
+        return f"{{{body}}}"
+    return "[" + ", ".join(_flow(v) for v in node.items) + "]"
+
+
+def _source(node: Node, positions: Mapping[str, Pos] | None) -> str:
+    key = node.origin.pos.file or ""
+    pos = (positions or {}).get(key)
+    where = f" ({pos})" if pos is not None and pos.line else ""
+    return f"  # {key}{where}" if key else ""
+
+
+def _tag(node: Node) -> str:
+    return " !replace" if getattr(node, "directive", None) == "replace" else ""
+
+
+def _emit(node: MapNode, indent: str, out: list[str], positions: Mapping[str, Pos] | None,
+          seen: dict[str, set], path: str = "") -> None:
+    from podc.merge.keys import list_key_fn
+
+    for key, child in node.items.items():
+        where = f"{path}.{key}" if path else key
+        head = f"{indent}{_scalar(key)}:{_tag(child)}"
+        if isinstance(child, ScalarNode):
+            out.append(f"{head} {_scalar(child.value)}{_source(child, positions)}")
+        elif not child.items:
+            out.append(f"{head} {'{}' if isinstance(child, MapNode) else '[]'}{_source(child, positions)}")
+        elif isinstance(child, MapNode):
+            out.append(head)
+            _emit(child, indent + "  ", out, positions, seen, where)
         else:
-            raw[key] = value
-    if raw:
-        layer.setdefault("raw", {}).setdefault("podSpec", {}).update(raw)
+            out.append(head)
+            key_fn = list_key_fn(key, "podc")
+            known = seen.setdefault(where, set())
+            for item in child.items:
+                # an item re-stating a lower file's item (same key) replaces it whole, as the
+                # later duplicate wins in dagster-k8s's Job
+                item_key = key_fn(item) if key_fn is not None else None
+                replace = "!replace " if item_key is not None and item_key in known \
+                    and isinstance(item, MapNode) and item.directive == "replace" else ""
+                if item_key is not None:
+                    known.add(item_key)
+                out.append(f"{indent}  - {replace}{_flow(item)}{_source(item, positions)}")
 
 
-def _dedupe_by_name(items: list[Any], where: str, warnings: list[str]) -> list[Any]:
-    seen: dict[str, Any] = {}
-    for item in items:
-        name = item.get("name") if isinstance(item, Mapping) else None
-        if name in seen:
-            warnings.append(f"{where}: {name} is listed twice; dagster-k8s would emit both, "
-                            "podc keeps the last one")
-        seen[name] = item
-    return list(seen.values())
+def render_layer(node: MapNode, positions: Mapping[str, Pos] | None = None, header: str = "",
+                 seen: dict[str, set] | None = None) -> str:
+    """A positioned podc layer as YAML, each value commented with its source key. ``seen``
+    (field path → item keys of earlier files, updated) decides which list items replace."""
+    out: list[str] = []
+    _emit(node, "", out, positions, {} if seen is None else seen)
+    return header + "\n".join(out) + "\n"
 
 
-def _job_spec(cfg: Mapping[str, Any], layer: dict[str, Any], warnings: list[str]) -> None:
-    raw: dict[str, Any] = {}
-    for key, value in cfg.items():
-        if key in _JOB_SPEC_FRIENDLY:
-            layer[key] = value
-        elif key == "selector" or key == "manualSelector":
-            warnings.append(f"job_spec_config.{key}: Job selectors are managed by Kubernetes; ignored")
-        else:
-            raw[key] = value
-    if raw:
-        layer.setdefault("raw", {}).setdefault("jobSpec", {}).update(raw)
-
-
-def translate_dagster_k8s_config(value: Any, step_key: str = "?") -> Translation:
-    """The podc layer equivalent to a ``dagster-k8s/config`` tag value (JSON text or dict)."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise _bad_tag(step_key, f"invalid JSON: {exc.msg} at char {exc.pos}") from None
-    if not isinstance(value, Mapping):
-        raise _bad_tag(step_key, f"expected a mapping, got {type(value).__name__}")
-    warnings: list[str] = []
-    sections: dict[str, Any] = {}
-    for key, item in value.items():
-        name = _CAMEL_SECTIONS.get(key, key)
-        if name not in _SECTIONS:
-            warnings.append(f"{key}: not a dagster-k8s/config section; ignored")
-        elif item is not None:
-            if name != "merge_behavior" and not isinstance(item, Mapping):
-                raise _bad_tag(step_key, f"{key} must be a mapping, got {type(item).__name__}")
-            sections[name] = item
-    layer: dict[str, Any] = {}
-    behavior = sections.get("merge_behavior")
-    if behavior is not None and str(behavior).upper() == "SHALLOW":
-        warnings.append("merge_behavior: SHALLOW is not honoured: podc always merges keyed lists "
-                        "by key (env by name, volumes by name); use '$patch: replace' in a podc "
-                        "layer to replace a whole field")
-    elif behavior is not None and str(behavior).upper() != "DEEP":
-        warnings.append(f"merge_behavior: unknown value {behavior!r}; ignored")
-
-    job_cfg = camelize("V1Job", sections.get("job_config") or {}, "job_config", warnings)
-    for key, item in job_cfg.items():
-        if key == "metadata":
-            _metadata(item or {}, "job_config.metadata", "labels", "annotations", layer, warnings)
-        elif key == "spec":
-            spec = dict(item or {})
-            template = spec.pop("template", None) or {}
-            _job_spec(spec, layer, warnings)
-            if template.get("metadata"):
-                _metadata(template["metadata"], "job_config.spec.template.metadata", "podLabels",
-                          "podAnnotations", layer, warnings)
-            if template.get("spec"):
-                _pod_spec(template["spec"], layer, warnings)
-        elif key not in ("apiVersion", "kind"):
-            warnings.append(f"job_config.{key}: not supported in podc; ignored")
-    if "job_metadata" in sections:
-        meta = camelize("V1ObjectMeta", sections["job_metadata"], "job_metadata", warnings)
-        _metadata(meta, "job_metadata", "labels", "annotations", layer, warnings)
-    if "job_spec_config" in sections:
-        spec = dict(camelize("V1JobSpec", sections["job_spec_config"], "job_spec_config", warnings))
-        template = spec.pop("template", None)
-        if template:
-            warnings.append("job_spec_config.template: use pod_spec_config / "
-                            "pod_template_spec_metadata instead; ignored")
-        _job_spec(spec, layer, warnings)
-    if "pod_template_spec_metadata" in sections:
-        meta = camelize("V1ObjectMeta", sections["pod_template_spec_metadata"],
-                        "pod_template_spec_metadata", warnings)
-        _metadata(meta, "pod_template_spec_metadata", "podLabels", "podAnnotations", layer, warnings)
-    if "pod_spec_config" in sections:
-        _pod_spec(camelize("V1PodSpec", sections["pod_spec_config"], "pod_spec_config", warnings),
-                  layer, warnings)
-    if "container_config" in sections:
-        _container(camelize("V1Container", sections["container_config"], "container_config",
-                            warnings), layer, warnings)
-    return Translation(layer, warnings)
+def key_positions(node: Node, prefix: str = "") -> dict[str, Pos]:
+    """Source key path (``execution.config.env_vars[2]``) → where it is written."""
+    out: dict[str, Pos] = {}
+    if isinstance(node, MapNode):
+        for key, child in node.items.items():
+            path = f"{prefix}.{key}" if prefix else key
+            out[path] = node.key_pos.get(key, child.origin.pos)
+            out.update(key_positions(child, path))
+    elif isinstance(node, SeqNode):
+        for i, child in enumerate(node.items):
+            path = f"{prefix}[{i}]"
+            out[path] = child.origin.pos
+            out.update(key_positions(child, path))
+    return out

@@ -1,35 +1,40 @@
 """``PodcStepHandler``: one compiled, policy-checked Kubernetes Job per Dagster step.
 
-* launch: read the step's tags → build its layers → compile → check policies → submit through
-  :class:`podc.runtime.Runtime` (deterministic name from run id + step key + attempt, so a
-  resubmission adopts the Job instead of duplicating it). A compile error or a blocking policy
-  violation fails the step *before* anything is submitted, with the source location.
+* launch: read the step's tags and the dagster-k8s levels → build its layers → compile → check
+  policies → submit through :class:`podc.runtime.Runtime` (deterministic name from run id + step
+  key + attempt, so a resubmission adopts the Job instead of duplicating it). A config error, a
+  compile error, a blocking policy violation or an unusable cluster (missing kubeconfig, TLS,
+  401/403, no answer within ``cluster_timeout``) fails the step with one clear reason — a
+  STEP_FAILURE, never an exception out of the executor.
 * health: answered from the run's shared watch (no API request); a failed Job reports the
   runtime's diagnosis (``OOMKilled: container `main` exceeded its 512Mi memory limit``).
 * terminate: cancel the whole run by label — every Job and Pod of the run is deleted and the
   watch confirms it.
+* every Runtime opened for a run is closed (and its threads joined) when the run's execution
+  ends, on every path (:meth:`close_run`).
 """
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from typing import Any, Callable, Iterator, Protocol
 
 from dagster._core.events import DagsterEvent, DagsterEventType, EngineEventData
-from dagster._core.execution.plan.objects import StepFailureData
 from dagster._core.executor.step_delegating.step_handler.base import (
     CheckStepHealthResult,
     StepHandler,
     StepHandlerContext,
 )
-from dagster._utils.error import SerializableErrorInfo
 
+from podc.dagster.cluster import (ClusterAccess, ClusterUnavailable, access_for, describe_cluster_error,
+                                  join_run_threads, open_runtime)
 from podc.dagster.compile import CompiledStep, CompileSession
 from podc.dagster.config import ExecutorSettings
-from podc.dagster.events import explain_markdown, explain_rows, redacted_manifest
-from podc.dagster.layers import StepInfo, StepLayer, step_layers
+from podc.dagster.events import env_reference_warnings
+from podc.dagster.layers import StepInfo, StepLayer, StepPlan, step_plan
+from podc.dagster.step_context import launcher_config, owner_reference, step_info
+from podc.dagster.step_events import describe_reason, fail_step, launch_event
 from podc.dagster.tags import layers_from_tags
 from podc.errors import PodcError, format_diagnostics
 
@@ -56,22 +61,8 @@ class StepRuntime(Protocol):
     def close(self) -> None: ...
 
 
-RuntimeFactory = Callable[[str, str | None], StepRuntime]  # (run id, namespace) -> runtime
+RuntimeFactory = Callable[[str, "str | None"], StepRuntime]  # (run id, namespace) -> runtime
 Compiler = Callable[[list[StepLayer], str, ExecutorSettings], CompiledStep]
-
-
-def describe_reason(reason: Any) -> str:
-    """``OOMKilled: container `main` exceeded its 512Mi memory limit`` — the cause first, then the
-    Job's own condition when it differs, then any log tail."""
-    if reason is None:
-        return "the Job failed (no reason reported)"
-    code, message = reason.code, reason.message
-    text = message if message.startswith(code) else f"{code}: {message}"
-    if reason.job_condition and reason.job_condition != code:
-        text += f" (Job condition {reason.job_condition})"
-    if reason.log_tail:
-        text += "\n  last log lines:\n" + "\n".join(f"    {line}" for line in reason.log_tail)
-    return text
 
 
 class PodcStepHandler(StepHandler):
@@ -79,14 +70,18 @@ class PodcStepHandler(StepHandler):
                  compiler: Compiler | None = None) -> None:
         super().__init__()
         self.settings = settings
-        self._runtime_factory = runtime_factory or _default_runtime_factory(settings)
+        self._runtime_factory = runtime_factory or self._open_runtime
         self.session = CompileSession(settings)
         self._compile = compiler or self.session.compile
         self._runtimes: dict[tuple[str, str | None], StepRuntime] = {}
+        self._unavailable: dict[tuple[str, str | None], tuple[ClusterUnavailable, float]] = {}
         self._namespaces: dict[tuple[str, str], str | None] = {}  # (run, step) -> namespace
+        self._failed_launches: set[tuple[str, str, int]] = set()
         self._cancelled: set[str] = set()
         self._succeeded_at: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._launcher: dict[str, Any] | None = None
+        self._access: ClusterAccess | None = None
         # per launch: args (Dagster's ExecuteStepArgs), compile (layers+compile+check), submit,
         # total seconds; started/created perf_counter stamps (read by bench/bench_dagster.py)
         self.launch_timings: list[dict[str, float]] = []
@@ -109,42 +104,57 @@ class PodcStepHandler(StepHandler):
         known = ctx.execute_step_args.known_state
         return known.get_retry_state().get_attempt_count(step_key) if known else 0
 
+    def _read_instance(self, ctx: StepHandlerContext) -> None:
+        """The instance's K8sRunLauncher config (dagster-k8s reads it too) and cluster access."""
+        if self._access is None:
+            self._launcher = launcher_config(getattr(ctx, "instance", None))
+            self._access = access_for(self.settings, self._launcher)
+
+    def _open_runtime(self, run_id: str, namespace: str | None) -> StepRuntime:
+        return open_runtime(self._access or access_for(self.settings, None), run_id, namespace)
+
     def runtime(self, run_id: str, namespace: str | None) -> StepRuntime:
+        """The run's runtime for ``namespace`` (opened once). Raises :class:`ClusterUnavailable`;
+        a permanent problem is remembered for the run, a transient one for ``cluster_timeout``."""
+        key = (run_id, namespace)
         with self._lock:
-            key = (run_id, namespace)
             rt = self._runtimes.get(key)
-            if rt is None:
+            if rt is not None:
+                return rt
+            known = self._unavailable.get(key)
+            if known is not None and (known[0].permanent or
+                                      time.monotonic() - known[1] < self.settings.cluster_timeout):
+                raise known[0]
+            try:
                 rt = self._runtime_factory(run_id, namespace)
-                self._runtimes[key] = rt
+            except Exception as exc:  # noqa: BLE001 - a fake factory may raise anything
+                problem = exc if isinstance(exc, ClusterUnavailable) else \
+                    ClusterUnavailable(*describe_cluster_error(exc))
+                self._unavailable[key] = (problem, time.monotonic())
+                raise problem from exc
+            self._runtimes[key] = rt
             return rt
 
-    def _info(self, ctx: StepHandlerContext, step_key: str) -> StepInfo:
-        args = ctx.execute_step_args
-        origin = args.job_origin.repository_origin
-        if self.settings.step_command:
-            command = (*self.settings.step_command, "api", "execute_step")
-        elif self.settings.local_python:
-            command = (origin.executable_path or sys.executable, "-m", "dagster", "api", "execute_step")
-        else:
-            command = tuple(args.get_command_args(skip_serialized_namedtuple=True))
-        env = tuple((e["name"], e["value"]) for e in args.get_command_env())
-        return StepInfo(run_id=args.run_id, job_name=ctx.dagster_run.job_name, step_key=step_key,
-                        command=command, step_env=env,
-                        code_location_image=getattr(origin, "container_image", None))
-
-    def build(self, ctx: StepHandlerContext, step_key: str,
-              attempt: int = 0) -> tuple[CompiledStep, list[str]]:
-        """Compile and check the step's Job. Raises PodcError; returns (compiled, warnings)."""
-        from podc.runtime.naming import job_name
-
+    def plan(self, ctx: StepHandlerContext, step_key: str) -> tuple[StepInfo, StepPlan]:
+        self._read_instance(ctx)
         tags = layers_from_tags(ctx.step_tags.get(step_key) or {}, step_key)
         t0 = time.perf_counter()
-        info = self._info(ctx, step_key)  # Dagster serialises the step's ExecuteStepArgs here
+        info = step_info(ctx, step_key, self.settings, self._launcher)  # serialises ExecuteStepArgs
         self._args_seconds = time.perf_counter() - t0
-        layers = step_layers(info, self.settings, tags, project_layers=self.session.project_layers())
-        name = job_name(info.run_id, step_key, attempt)
-        compiled = self._compile(layers, name, self.settings)
-        return compiled, tags.warnings
+        plan = step_plan(info, self.settings, tags, project_layers=self.session.project_layers())
+        return info, plan
+
+    def build(self, ctx: StepHandlerContext, step_key: str,
+              attempt: int = 0) -> tuple[CompiledStep, list[str], str | None]:
+        """Compile and check the step's Job. Raises PodcError; returns (compiled, warnings,
+        namespace from the dagster-k8s levels)."""
+        from podc.runtime.naming import job_name
+
+        info, plan = self.plan(ctx, step_key)
+        compiled = self._compile(plan.layers, job_name(info.run_id, step_key, attempt), self.settings)
+        warnings = [format_diagnostics([w]).rstrip() for w in plan.warnings]
+        warnings.extend(env_reference_warnings(compiled.manifest))
+        return compiled, warnings, plan.namespace
 
     # -- StepHandler --------------------------------------------------------------------------
     def launch_step(self, step_handler_context: StepHandlerContext) -> Iterator[DagsterEvent]:
@@ -153,28 +163,41 @@ class PodcStepHandler(StepHandler):
         step_context = ctx.get_step_context(step_key)
         run_id = ctx.execute_step_args.run_id
         attempt = self._attempt(ctx, step_key)
+        failed = (run_id, step_key, attempt)
+        if self.settings.config_error is not None:
+            self._failed_launches.add(failed)
+            yield fail_step(step_context, "podc_executor config is invalid, nothing was submitted:\n"
+                            + format_diagnostics(self.settings.config_error.diagnostics))
+            return
         t0 = time.perf_counter()
         try:
-            compiled, warnings = self.build(ctx, step_key, attempt)
+            compiled, warnings, k8s_namespace = self.build(ctx, step_key, attempt)
         except PodcError as err:
-            yield _fail_step(step_context, f"podc could not build the Job for step {step_key!r}, "
-                             f"nothing was submitted:\n{format_diagnostics(err.diagnostics)}")
+            self._failed_launches.add(failed)
+            yield fail_step(step_context, f"podc could not build the Job for step {step_key!r}, "
+                            f"nothing was submitted:\n{format_diagnostics(err.diagnostics)}")
             return
         t1 = time.perf_counter()
         for warning in warnings:
-            step_context.log.warning(f"podc: dagster-k8s/config on step {step_key!r}: {warning}")
+            step_context.log.warning(f"podc: step {step_key!r}: {warning}")
         if compiled.blocking:
-            yield _fail_step(step_context, f"podc policy check failed for step {step_key!r}, "
-                             "nothing was submitted:\n" + "\n".join(compiled.blocking))
+            self._failed_launches.add(failed)
+            yield fail_step(step_context, f"podc policy check failed for step {step_key!r}, "
+                            "nothing was submitted:\n" + "\n".join(compiled.blocking))
             return
         t_submit = time.perf_counter()
-        namespace = self.settings.namespace or compiled.namespace
-        runtime = self.runtime(run_id, namespace)
+        namespace = k8s_namespace or self.settings.namespace or compiled.namespace
         try:
-            state = runtime.submit(compiled.manifest, step_key=step_key, attempt=attempt)
+            runtime = self.runtime(run_id, namespace)
+            manifest = compiled.manifest
+            if self.settings.enable_owner_references:
+                manifest = owner_reference(runtime, namespace, manifest, step_context.log)
+            state = runtime.submit(manifest, step_key=step_key, attempt=attempt)
         except Exception as exc:  # noqa: BLE001 - any submit failure fails this step, not the run
-            yield _fail_step(step_context, f"podc could not submit the Job for step {step_key!r}: "
-                             f"{type(exc).__name__}: {exc}")
+            self._failed_launches.add(failed)
+            reason, _ = describe_cluster_error(exc)
+            yield fail_step(step_context, f"podc could not submit the Job for step {step_key!r}, "
+                            f"nothing is running: {reason}", type(exc).__name__)
             return
         t2 = time.perf_counter()
         with self._lock:
@@ -183,8 +206,8 @@ class PodcStepHandler(StepHandler):
         self.launch_timings.append({"args": args_s, "compile": t1 - t0 - args_s,
                                     "log_warnings": t_submit - t1, "submit": t2 - t_submit,
                                     "total": t2 - t0, "started": t0, "created": t2})
-        yield _launch_event(step_context, step_key, state.name, namespace, attempt, compiled,
-                            t1 - t0, t2 - t_submit)
+        yield launch_event(step_context, step_key, state.name, namespace, attempt, compiled,
+                           t1 - t0, t2 - t_submit)
 
     def _namespace_of(self, run_id: str, step_key: str) -> str | None:
         """The namespace the step was launched in; for a step launched by an earlier run worker
@@ -192,12 +215,11 @@ class PodcStepHandler(StepHandler):
         key = (run_id, step_key)
         if key in self._namespaces:
             return self._namespaces[key]
-        return self.session.namespace()
+        return self.settings.namespace or self.session.namespace()
 
     def _state(self, ctx: StepHandlerContext, step_key: str) -> tuple[str, Any]:
         run_id = ctx.execute_step_args.run_id
-        namespace = self._namespace_of(run_id, step_key)
-        runtime = self.runtime(run_id, namespace)
+        runtime = self.runtime(run_id, self._namespace_of(run_id, step_key))
         name = runtime.name_for(step_key, self._attempt(ctx, step_key))
         try:
             return name, runtime.state(name)
@@ -209,8 +231,20 @@ class PodcStepHandler(StepHandler):
                 return name, None
 
     def check_step_health(self, step_handler_context: StepHandlerContext) -> CheckStepHealthResult:
+        """Never raises (Dagster would log the error and keep the step "running" forever)."""
         ctx = step_handler_context
         step_key = self._step_key(ctx)
+        run_id = ctx.execute_step_args.run_id
+        if (run_id, step_key, self._attempt(ctx, step_key)) in self._failed_launches:
+            return CheckStepHealthResult.healthy()  # its STEP_FAILURE is already in the event log
+        try:
+            self._read_instance(ctx)
+            return self._health(ctx, step_key)
+        except Exception as exc:  # noqa: BLE001
+            reason, _ = describe_cluster_error(exc)
+            return CheckStepHealthResult.unhealthy(f"podc cannot check step {step_key}: {reason}")
+
+    def _health(self, ctx: StepHandlerContext, step_key: str) -> CheckStepHealthResult:
         name, state = self._state(ctx, step_key)
         if state is None:
             return CheckStepHealthResult.unhealthy(f"Kubernetes Job {name} for step {step_key} "
@@ -240,6 +274,8 @@ class PodcStepHandler(StepHandler):
         return seen > attempt
 
     def terminate_step(self, step_handler_context: StepHandlerContext) -> Iterator[DagsterEvent]:
+        """Cancel the run (once). Never raises: a cluster that cannot be reached is reported in
+        an engine event, within ``cluster_timeout``."""
         ctx = step_handler_context
         step_key = self._step_key(ctx)
         run_id = ctx.execute_step_args.run_id
@@ -251,90 +287,50 @@ class PodcStepHandler(StepHandler):
         if not first:
             return
         if not runtimes:
-            runtimes = [self.runtime(run_id, self._namespace_of(run_id, step_key))]
-        for runtime in runtimes:
             try:
-                result = runtime.cancel_run()
-            except Exception as exc:  # noqa: BLE001 - e.g. RBAC without delete: say so, do not crash
-                from podc.runtime.naming import run_selector
-
+                self._read_instance(ctx)
+                runtimes = [self.runtime(run_id, self._namespace_of(run_id, step_key))]
+            except Exception as exc:  # noqa: BLE001
+                reason, _ = describe_cluster_error(exc)
                 yield DagsterEvent.engine_event(
-                    step_context,
-                    f"podc could not cancel run {run_id}: {type(exc).__name__}: {exc}; its Jobs "
-                    f"may still be running (kubectl delete jobs -l {run_selector(run_id)})",
-                    EngineEventData(metadata={"error": str(exc)}),
-                )
-                continue
-            yield DagsterEvent.engine_event(
-                step_context,
-                f"podc cancelled run {run_id}: deleted every step Job and Pod of the run "
-                f"(left: {result.jobs_left} Jobs, {result.pods_left} Pods)",
-                EngineEventData(metadata={"jobs_left": result.jobs_left,
-                                          "pods_left": result.pods_left}),
-            )
+                    step_context, f"podc could not cancel run {run_id}: {reason}",
+                    EngineEventData(metadata={"error": reason}))
+                return
+        for runtime in runtimes:
+            yield self._cancel(runtime, run_id, step_context)
 
-    def close_run(self, run_id: str) -> None:
-        """Stop the run's watches (the Jobs keep their TTL); called when the executor finishes."""
+    @staticmethod
+    def _cancel(runtime: StepRuntime, run_id: str, step_context: Any) -> DagsterEvent:
+        try:
+            result = runtime.cancel_run()
+        except Exception as exc:  # noqa: BLE001 - e.g. RBAC without delete: say so, do not crash
+            from podc.runtime.naming import run_selector
+
+            return DagsterEvent.engine_event(
+                step_context,
+                f"podc could not cancel run {run_id}: {type(exc).__name__}: {exc}; its Jobs "
+                f"may still be running (kubectl delete jobs -l {run_selector(run_id)})",
+                EngineEventData(metadata={"error": str(exc)}),
+            )
+        return DagsterEvent.engine_event(
+            step_context,
+            f"podc cancelled run {run_id}: deleted every step Job and Pod of the run "
+            f"(left: {result.jobs_left} Jobs, {result.pods_left} Pods)",
+            EngineEventData(metadata={"jobs_left": result.jobs_left, "pods_left": result.pods_left}),
+        )
+
+    def close_run(self, run_id: str, join_timeout: float = 10.0) -> list[str]:
+        """Stop the run's watches (the Jobs keep their TTL) and wait for their threads; called
+        when the executor finishes, whatever the outcome. Returns threads still alive."""
         with self._lock:
             keys = [k for k in self._runtimes if k[0] == run_id]
             runtimes = [self._runtimes.pop(k) for k in keys]
+            for k in [k for k in self._unavailable if k[0] == run_id]:
+                del self._unavailable[k]
         for rt in runtimes:
-            rt.close()
-
-
-def _fail_step(step_context: Any, message: str) -> DagsterEvent:
-    error = SerializableErrorInfo(message=message, stack=[], cls_name="PodcError")
-    return DagsterEvent.step_failure_event(
-        step_context=step_context,
-        step_failure_data=StepFailureData(error=error, user_failure_data=None),
-    )
-
-
-def _launch_event(step_context: Any, step_key: str, job: str, namespace: str | None, attempt: int,
-                  compiled: CompiledStep, compile_s: float, submit_s: float) -> DagsterEvent:
-    from dagster import MetadataValue
-
-    rows = explain_rows(compiled.job)
-    return DagsterEvent.step_worker_starting(
-        step_context,
-        message=f'Executing step "{step_key}" in Kubernetes job {namespace or "default"}/{job} '
-                f"(attempt {attempt}); layers: {' → '.join(compiled.layer_names)}; "
-                f"policy check {compiled.check_summary}",
-        metadata={
-            "Kubernetes Job name": MetadataValue.text(job),
-            "Kubernetes namespace": MetadataValue.text(namespace or "default"),
-            "attempt": MetadataValue.int(attempt),
-            "podc layers": MetadataValue.json({"layers": compiled.layer_names}),
-            "podc explain": MetadataValue.md(explain_markdown(rows, compiled.layer_names)),
-            "podc provenance": MetadataValue.json(
-                {r.field: {"layer": r.layer, "source": r.source} for r in rows}),
-            "podc manifest": MetadataValue.json(redacted_manifest(compiled.manifest)),
-            "podc policy check": MetadataValue.text(
-                "\n".join([compiled.check_summary, *compiled.warnings])),
-            "compile+check seconds": MetadataValue.float(round(compile_s, 6)),
-            "submit seconds": MetadataValue.float(round(submit_s, 6)),
-        },
-    )
-
-
-def _default_runtime_factory(settings: ExecutorSettings) -> RuntimeFactory:
-    def factory(run_id: str, namespace: str | None) -> StepRuntime:
-        from podc.runtime.cluster import connect, default_namespace
-        from podc.runtime.diagnose import Timeouts
-        from podc.runtime.runtime import Runtime
-
-        transport = connect(kubeconfig=settings.kubeconfig_file, context=settings.context,
-                            in_cluster=True if settings.load_incluster_config else None)
-        ns = namespace or default_namespace(settings.kubeconfig_file, settings.context)
-        timeouts = Timeouts()
-        if settings.pending_timeout:
-            p = settings.pending_timeout
-            timeouts = Timeouts(start=max(p, 1.0), pending=p, image_pull=p,
-                                config_error=min(p, timeouts.config_error),
-                                failed_create=min(p, timeouts.failed_create))
-        runtime = Runtime(transport, run_id=run_id, namespace=ns, timeouts=timeouts)
-        runtime.start()
-        return runtime
-
-    return factory
+            try:
+                rt.close()
+            except Exception:  # noqa: BLE001 - closing the others matters more
+                pass
+        return join_run_threads(run_id, join_timeout)
 

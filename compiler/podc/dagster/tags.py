@@ -5,8 +5,13 @@ Three tags are read from a step's op tags:
 * ``podc/layers`` — named project layers or layer files, comma-separated or a JSON list;
 * ``podc/config`` — an inline podc layer, JSON or YAML text (or a dict: Dagster serialises
   non-string op tag values to JSON);
-* ``dagster-k8s/config`` — dagster-k8s's tag, translated by :mod:`podc.dagster.migrate` so a
-  project can switch executors without rewriting its ops.
+* ``dagster-k8s/config`` (and dagster-k8s's older ``dagster-k8s/resource_requirements``) —
+  read as one dagster-k8s level by :mod:`podc.dagster.k8s_config`, so a project can switch
+  executors without rewriting its ops.
+
+A dict-valued tag reaches the executor as JSON with *sorted* keys (Dagster serialises non-string
+tag values that way), so a ``podc/config`` ``env`` mapping loses its order: write ``env`` as a list
+(``[{name: A, value: x}, …]``) or the tag as YAML/JSON text to keep it.
 
 Pure: no Dagster import, so the logic is unit-testable without a run.
 """
@@ -27,6 +32,7 @@ __all__ = [
     "parse_layers_tag",
     "parse_config_tag",
     "layers_from_tags",
+    "dagster_k8s_tag_level",
 ]
 
 TAG_LAYERS = "podc/layers"
@@ -40,10 +46,10 @@ class TagLayers:
     """What a step's tags contribute, in merge order (after the executor config)."""
 
     named: list[str] = field(default_factory=list)  # podc/layers entries, as written
-    migrated: dict[str, Any] | None = None  # layer translated from dagster-k8s/config
+    k8s_level: Any = None  # K8sLevel read from dagster-k8s/config (+ resource_requirements)
     inline: dict[str, Any] | None = None  # podc/config
     inline_node: Any = None  # podc/config written as YAML: the positioned tree (for provenance)
-    warnings: list[str] = field(default_factory=list)
+    inline_was_dict: bool = False  # podc/config given as a dict: Dagster sorted its keys
 
 
 def _tag_error(tag: str, step_key: str, message: str, hint: str) -> PodcError:
@@ -133,34 +139,62 @@ def _parse_config_tag(value: Any, step_key: str) -> tuple[dict[str, Any], Any]:
     return data, node
 
 
-def _json_tag(value: Any, tag: str, step_key: str) -> Any:
-    if not isinstance(value, str):
-        return value
-    try:
-        return json.loads(value)
-    except json.JSONDecodeError as exc:
-        raise _tag_error(tag, step_key, f"invalid JSON: {exc.msg} at char {exc.pos}",
-                         'e.g. {"limits": {"memory": "1Gi"}}') from None
+def dagster_k8s_tag_level(tags: Mapping[str, Any], step_key: str, *, name: str | None = None,
+                          source: str | None = None) -> Any:
+    """``get_user_defined_k8s_config``: the config tag, its ``container_config.resources``
+    replaced by the legacy ``dagster-k8s/resource_requirements`` tag when both are set.
+    Returns a :class:`podc.dagster.k8s_config.K8sLevel`; raises :class:`PodcError`."""
+    from podc.dagster.k8s_config import K8sLevel
+    from podc.dagster.k8s_model import K8sConfig, parse_user_config, read_value
+    from podc.errors import Diagnostics
+    from podc.tree import MapNode
+
+    diags = Diagnostics()
+    name = name or f"tag:{TAG_DAGSTER_K8S}"
+    where = (lambda tag: f"{source}.{tag}") if source else (lambda tag: f"<op tag {tag} on {step_key}>")
+    config = parse_user_config(tags.get(TAG_DAGSTER_K8S), layer=name, source=where(TAG_DAGSTER_K8S),
+                               diags=diags)
+    if TAG_DAGSTER_K8S_RESOURCES in tags:
+        value = tags[TAG_DAGSTER_K8S_RESOURCES]
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise _tag_error(TAG_DAGSTER_K8S_RESOURCES, step_key,
+                                 f"invalid JSON: {exc.msg} at char {exc.pos}",
+                                 'e.g. {"limits": {"memory": "1Gi"}}') from None
+        node = read_value(value, "V1ResourceRequirements", name, where(TAG_DAGSTER_K8S_RESOURCES), diags)
+        if isinstance(node, MapNode):
+            container = config.section("container_config")
+            items = dict(container.items) if container is not None else {}
+            items["resources"] = node  # merge_dicts(container_config, {"resources": ...})
+            origin = container.origin if container is not None else node.origin
+            config = K8sConfig({**config.sections, "container_config": MapNode(items, origin)},
+                               config.merge_behavior)
+    diags.raise_if_errors()
+    return K8sLevel(name, config)
 
 
 def layers_from_tags(tags: Mapping[str, Any], step_key: str) -> TagLayers:
-    """Read the three podc-relevant tags of one step (missing tags contribute nothing)."""
+    """Read the podc-relevant tags of one step (missing tags contribute nothing)."""
     result = TagLayers()
     if TAG_LAYERS in tags:
         result.named = parse_layers_tag(tags[TAG_LAYERS], step_key)
     if TAG_DAGSTER_K8S in tags or TAG_DAGSTER_K8S_RESOURCES in tags:
-        from podc.dagster.migrate import translate_dagster_k8s_config
-
-        translation = translate_dagster_k8s_config(tags.get(TAG_DAGSTER_K8S) or {}, step_key)
-        if TAG_DAGSTER_K8S_RESOURCES in tags:  # as dagster-k8s does: merged into the container
-            legacy = translate_dagster_k8s_config(
-                {"container_config": {"resources": _json_tag(tags[TAG_DAGSTER_K8S_RESOURCES],
-                                                             TAG_DAGSTER_K8S_RESOURCES, step_key)}},
-                step_key)
-            translation.layer.setdefault("resources", {}).update(legacy.layer.get("resources") or {})
-            translation.warnings.extend(legacy.warnings)
-        result.migrated = translation.layer
-        result.warnings.extend(translation.warnings)
+        result.k8s_level = dagster_k8s_tag_level(tags, step_key)
     if TAG_CONFIG in tags:
         result.inline, result.inline_node = _parse_config_tag(tags[TAG_CONFIG], step_key)
+        value = tags[TAG_CONFIG]
+        result.inline_was_dict = isinstance(value, Mapping) or (
+            isinstance(value, str) and value.lstrip().startswith("{") and _sorted_json(value))
     return result
+
+
+def _sorted_json(text: str) -> bool:
+    """Whether JSON text looks like Dagster's serialisation of a dict tag (keys sorted)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    env = data.get("env") if isinstance(data, dict) else None
+    return isinstance(env, dict) and list(env) == sorted(env) and len(env) > 1
