@@ -42,7 +42,7 @@ from podc.dagster.launcher_config import LauncherSettings, launcher_config_schem
 from podc.dagster.run_layers import (RunInfo, container_context_namespace, run_tag_layers,
                                      run_worker_layers)
 from podc.dagster.run_workers import RunWorkers, sweep_run, worker_job_name
-from podc.dagster.step_handler import describe_reason
+from podc.dagster.step_events import describe_reason
 from podc.errors import PodcError, format_diagnostics
 
 __all__ = ["PodcRunLauncher", "TAG_WORKER_NAMESPACE"]
@@ -82,6 +82,22 @@ class PodcRunLauncher(RunLauncher, ConfigurableClass):
     @property
     def inst_data(self) -> ConfigurableClassData | None:
         return self._inst_data
+
+    @property
+    def dagster_k8s_config(self) -> dict[str, Any]:
+        """The launcher's dagster-k8s keys, which ``podc_executor`` merges into every step Job as
+        ``k8s_job_executor`` does with ``K8sRunLauncher``'s; with the cluster access the run
+        worker should use to reach the cluster (the launcher's own)."""
+        cfg = self.settings.compile
+        out: dict[str, Any] = dict(self.settings.k8s)
+        if cfg.image:
+            out["job_image"] = cfg.image
+        if cfg.namespace:
+            out["job_namespace"] = cfg.namespace
+        if cfg.kubeconfig_file:
+            out["kubeconfig_file"] = cfg.kubeconfig_file
+        out["load_incluster_config"] = bool(cfg.load_incluster_config) or not cfg.kubeconfig_file
+        return out
 
     # -- launch / resume ----------------------------------------------------------------------
     def launch_run(self, context: LaunchRunContext) -> None:

@@ -40,7 +40,7 @@ from podc.dagster.compile import CompileSession
 from podc.dagster.config import ExecutorSettings, settings_from_config
 from podc.dagster.pipes_layers import PipesCall, pipes_layers
 from podc.dagster.run_workers import timeouts_for
-from podc.dagster.step_handler import describe_reason
+from podc.dagster.step_events import describe_reason
 from podc.errors import PodcError, Pos, format_diagnostics
 
 __all__ = ["PipesPodcClient", "PipesPodcLogsMessageReader", "PodcPipesError"]

@@ -29,8 +29,9 @@ from typing import Any, Iterator, Mapping
 
 from podc.dagster.config import ExecutorSettings
 from podc.dagster.launcher_config import LauncherSettings
-from podc.dagster.layers import LAYER_CODE_LOCATION, StepLayer, _resolve_named
-from podc.dagster.tags import TAG_CONFIG, TAG_DAGSTER_K8S, TAG_LAYERS, TagLayers, layers_from_tags
+from podc.dagster.layers import StepLayer, _resolve_named
+from podc.dagster.tags import (TAG_CONFIG, TAG_DAGSTER_K8S, TAG_DAGSTER_K8S_RESOURCES, TAG_LAYERS,
+                               TagLayers, dagster_k8s_tag_level, layers_from_tags)
 from podc.errors import PodcError, Pos
 from podc.kube.names import sanitize_label_value
 
@@ -41,6 +42,7 @@ LAYER_LAUNCHER = "dagster.yaml:run_launcher.config"
 LAYER_LAUNCHER_INLINE = "dagster.yaml:run_launcher.config.layer"
 LAYER_CONTEXT = "code-location:container_context"
 LAYER_RUN = "dagster:run"
+LAYER_IMAGE = "dagster:code-location"  # the code location's image
 COMPONENT = "run_worker"
 _PG_PASSWORD_KEY = "postgresql-password"  # the Secret key dagster-k8s reads
 
@@ -94,7 +96,6 @@ def run_labels(info: RunInfo) -> dict[str, str]:
 
 LAYER_LAUNCHER_K8S = f"{LAYER_LAUNCHER} (dagster-k8s keys)"
 LAYER_TAG_K8S = f"tag:{TAG_DAGSTER_K8S}"
-_TAG_K8S_RESOURCES = "dagster-k8s/resource_requirements"  # dagster-k8s's older run tag
 
 
 def k8s_layers(settings: LauncherSettings, info: RunInfo,
@@ -102,7 +103,7 @@ def k8s_layers(settings: LauncherSettings, info: RunInfo,
     """The dagster-k8s levels of a run worker as podc layers, by where they go (``launcher``,
     ``code-location``, ``tag``), and the translation warnings, formatted."""
     from podc.dagster.k8s_config import (code_location_levels, container_context_level,
-                                         translate_levels, user_config_level)
+                                         translate_levels)
     from podc.errors import Diagnostics, format_diagnostics
 
     diags = Diagnostics()
@@ -113,17 +114,10 @@ def k8s_layers(settings: LauncherSettings, info: RunInfo,
     ctx = {k: v for k, v in (info.container_context or {}).items() if k in ("env_vars", "k8s")}
     levels += code_location_levels(ctx, f"{LAYER_CONTEXT}.k8s", source=LAYER_CONTEXT,
                                    environ=environ, diags=diags)
-    for tag, wrap in ((TAG_DAGSTER_K8S, None), (_TAG_K8S_RESOURCES, "resources")):
-        if info.tags.get(tag):
-            value: Any = info.tags[tag]
-            if wrap:
-                import json
-
-                try:
-                    value = {"container_config": {wrap: json.loads(value)}}
-                except (TypeError, ValueError):
-                    value = {"container_config": {wrap: value}}  # reported as a bad value below
-            levels.append(user_config_level(value, LAYER_TAG_K8S, f"<run tag {tag}>", diags=diags))
+    if TAG_DAGSTER_K8S in info.tags or TAG_DAGSTER_K8S_RESOURCES in info.tags:
+        with _renamed_errors(("op tag", "run tag"), (" on step 'run'", "")):
+            levels.append(dagster_k8s_tag_level(info.tags, "run", name=LAYER_TAG_K8S,
+                                                source="run-tag"))
     translation = translate_levels(levels, diags=diags)
     diags.raise_if_errors()
     where = {LAYER_LAUNCHER_K8S: "launcher", f"{LAYER_CONTEXT}.k8s": "code-location",
@@ -220,7 +214,7 @@ def run_worker_layers(info: RunInfo, settings: LauncherSettings, tags: TagLayers
         out.append(StepLayer(LAYER_LAUNCHER_INLINE, dict(settings.compile.layer),
                              f"<{LAYER_LAUNCHER_INLINE}>"))
     if info.code_location_image:
-        out.append(StepLayer(LAYER_CODE_LOCATION, {"image": info.code_location_image},
+        out.append(StepLayer(LAYER_IMAGE, {"image": info.code_location_image},
                              "<code location: container image>"))
     podc_ctx = _context_section(info, "podc")
     out += _named(podc_ctx.get("layers"), project_layers, base_dir,
@@ -236,7 +230,7 @@ def run_worker_layers(info: RunInfo, settings: LauncherSettings, tags: TagLayers
                              f"<run tag {TAG_CONFIG}>"))
     out.append(StepLayer(LAYER_RUN, _run_layer(info, settings, environ),
                          "<dagster run layer: execute_run command, env, labels>"))
-    return out, [*tags.warnings, *warnings]
+    return out, warnings
 
 
 def _run_layer(info: RunInfo, settings: LauncherSettings,
