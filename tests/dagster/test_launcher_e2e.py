@@ -68,22 +68,27 @@ def test_run_worker_runs_as_a_compiled_job(tmp_path, monkeypatch):
 def test_run_worker_with_podc_executor_launches_step_jobs(tmp_path, monkeypatch):
     from dagster import DagsterRunStatus
 
-    with launcher_env(tmp_path, monkeypatch=monkeypatch) as env:
+    # The executor's run config names no cluster and no namespace: like k8s_job_executor under
+    # K8sRunLauncher, it takes them and the launcher's dagster-k8s keys from the launcher.
+    with launcher_env(tmp_path, monkeypatch=monkeypatch,
+                      launcher={"env_vars": ["FROM_LAUNCHER=yes"]}) as env:
         run_config = {"execution": {"config": {
-            "project": str(env_project()), "target": "dagster-step", "namespace": "default",
-            "kubeconfig_file": env.cluster.kubeconfig_path, "local_python": True,
+            "project": str(env_project()), "target": "dagster-step", "local_python": True,
             "poll_interval": 0.1, "env_passthrough": ["DAGSTER_HOME", "PYTHONPATH",
                                                       "PODC_EXAMPLE_STATE_DIR"]}}}
         run = env.launch("hello_podc_job", run_config=run_config)
         done = env.wait_finished(run.run_id)
         assert done.status == DagsterRunStatus.SUCCESS, env.messages(run.run_id)
-        components = sorted(j["metadata"]["labels"].get("app.kubernetes.io/component", "step")
-                            for j in env.jobs())
-        assert components == ["run_worker", "step"]
+        workers = [j for j in env.jobs()
+                   if j["metadata"]["labels"].get("app.kubernetes.io/component") == "run_worker"]
+        assert len(workers) == 1 and len(env.jobs()) == 2  # the worker and the step's Job
         assert all(j["metadata"]["labels"]["dagster/run-id"] == run.run_id for j in env.jobs())
         step_job = next(j for j in env.jobs() if "podc.dev/step-key" in j["metadata"]["labels"]
                         and j["metadata"]["labels"]["podc.dev/step-key"] == "hello")
         assert (env.state_dir / "hello").read_text().startswith(step_job["metadata"]["name"])
+        for job in env.jobs():  # the launcher's env_vars reach the worker and the step
+            main = job["spec"]["template"]["spec"]["containers"][0]
+            assert {"name": "FROM_LAUNCHER", "value": "yes"} in main["env"]
 
 
 def env_project():
