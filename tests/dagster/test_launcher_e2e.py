@@ -260,3 +260,17 @@ def test_without_run_monitoring_a_dead_worker_fails_its_run_with_the_cause(tmp_p
         text = "\n".join(env.messages(run.run_id))
         assert "Started execution of run" in text  # it died mid-run, not before starting
         assert "failed: ExitCode" in text and "137" in text, text
+
+
+def test_an_unreachable_cluster_fails_the_run_with_the_reason(tmp_path, monkeypatch):
+    from dagster import DagsterRunStatus
+
+    with launcher_env(tmp_path, monkeypatch=monkeypatch,
+                      launcher={"kubeconfig_file": str(tmp_path / "missing-kubeconfig")}) as env:
+        run = env.launch("hello_job")
+        assert env.instance.get_run_by_id(run.run_id).status == DagsterRunStatus.FAILURE
+        text = "\n".join(env.messages(run.run_id))
+        assert "podc could not submit the run worker Job" in text and "missing-kubeconfig" in text
+        health = env.instance.run_launcher.check_run_worker_health(env.instance.get_run_by_id(
+            run.run_id))
+        assert health.status.value == "UNKNOWN" and "missing-kubeconfig" in health.msg

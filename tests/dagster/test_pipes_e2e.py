@@ -268,3 +268,13 @@ def test_a_message_longer_than_a_log_piece_arrives_whole(instance, cluster, tmp_
     assert result.success
     [mat] = result.asset_materializations_for_node("scores")
     assert mat.metadata["blob"].value == "x" * 200000
+
+
+def test_an_unreachable_cluster_is_named_at_once(instance, tmp_path):
+    client = PipesPodcClient(project=str(PROJECT), namespace="default",
+                             kubeconfig_file=str(tmp_path / "missing-kubeconfig"))
+    started = time.monotonic()
+    error = _failure(instance, _materialize(instance, [_asset()], client))
+    assert time.monotonic() - started < 30
+    assert "podc could not reach the cluster for the Pipes Job" in error
+    assert "missing-kubeconfig" in error
