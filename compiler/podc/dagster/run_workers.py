@@ -21,6 +21,7 @@ from podc.runtime.naming import job_name, label_value
 __all__ = ["RunWorkers", "WORKERS_RUN_ID", "worker_job_name", "sweep_run", "timeouts_for"]
 
 WORKERS_RUN_ID = "dagster-run-workers"
+FORGET_EVERY = 600.0  # seconds
 
 RuntimeFactory = Callable[[str, Callable[[Any], None]], Any]  # (namespace, on_change) -> Runtime
 
@@ -69,6 +70,7 @@ class RunWorkers:
         self._runtimes: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._default_ns: str | None = None
+        self._forgotten_at = time.monotonic()
 
     def default_namespace(self) -> str:
         if self._default_ns is None:
@@ -87,7 +89,19 @@ class RunWorkers:
             return rt
 
     def submit(self, namespace: str, manifest: dict[str, Any], run_id: str, attempt: int) -> Any:
-        return self.runtime(namespace).submit(manifest, step_key=run_id, attempt=attempt)
+        rt = self.runtime(namespace)
+        self._forget_gone(rt)
+        return rt.submit(manifest, step_key=run_id, attempt=attempt)
+
+    def _forget_gone(self, rt: Any) -> None:
+        """Workers whose Job finished and is gone (TTL) are forgotten, at most every
+        ``FORGET_EVERY`` seconds: a daemon launches runs for months."""
+        from podc.runtime.retention import forget_gone
+
+        now = time.monotonic()
+        if now - self._forgotten_at >= FORGET_EVERY:
+            self._forgotten_at = now
+            forget_gone(rt, older_than=FORGET_EVERY)
 
     def state(self, namespace: str, run_id: str, attempt: int) -> Any:
         """The worker's state from the watch cache; None if no such Job exists. A Job missing
@@ -96,6 +110,7 @@ class RunWorkers:
         from podc.runtime.retry import ApiError
 
         rt = self.runtime(namespace)
+        self._forget_gone(rt)
         name = worker_job_name(run_id, attempt)
         try:
             return rt.state(name)
