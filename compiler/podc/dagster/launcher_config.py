@@ -126,7 +126,8 @@ def launcher_config_schema() -> dict[str, Any]:
 
     executor = config_schema()  # the keys whose meaning does not depend on what is launched
     podc_keys = {key: executor[key] for key in ("profile", "layers", "kubeconfig_file", "context",
-                                                "load_incluster_config", "base_dir")}
+                                                "load_incluster_config", "base_dir",
+                                                "check_policies")}
     podc_keys |= {
         "project": opt(StringSource, "podc project (file or directory); its target's layers "
                        "come first for every run worker Job."),
@@ -146,8 +147,6 @@ def launcher_config_schema() -> dict[str, Any]:
                             "local clusters and the podc emulator.", default_value=False),
         "env_passthrough": opt(Array(StringSource), "Names of launcher env vars copied into "
                                "every run worker (e.g. DAGSTER_HOME)."),
-        "check_policies": opt(BoolSource, "Check each run worker Job against the project's "
-                              "policies before submitting it.", default_value=True),
         "terminate_timeout": opt(float, "Seconds `terminate` waits for the run's Jobs and Pods "
                                  "to be gone.", default_value=60.0),
     }
