@@ -20,14 +20,16 @@ PKG = Path(__file__).resolve().parents[1] / "compiler" / "podc"
 
 CORE = ("errors", "tree", "source", "resources", "kube", "model", "normalize", "normalize_build",
         "normalize_container", "normalize_volumes", "merge", "render", "render_checks", "provenance",
-        "project", "project_layers", "pipeline", "emit", "_fastyaml", "_fastyaml_scalars", "_version", "_lazy", "_gcpause")
+        "project", "project_layers", "pipeline", "emit", "_fastyaml", "_fastyaml_scalars", "_version", "_lazy", "_gcpause",
+        "_pipes")
 # what each area may import from podc (prefixes of module names below "podc.")
 ALLOWED = {
     "merge": ("errors", "tree", "merge"),
     "tree": ("errors", "tree"),
     "errors": ("errors",),
     "kube": ("kube",),
-    "source": ("errors", "tree", "source", "_fastyaml", "_fastyaml_scalars", "_gcpause"),
+    "source": ("errors", "tree", "source", "_fastyaml", "_fastyaml_scalars", "_gcpause", "_pipes"),
+    "_pipes": ("errors",),
     "runtime": ("errors", "kube", "runtime", "_version"),
     "testing": ("errors", "kube", "testing", "_version"),
 }

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from podc._pipes import decode_text, is_pipe, read_pipe_path
 from podc._gcpause import gc_paused
 from podc.errors import Diagnostics, PodcError, Pos
 from podc.tree import MapNode, Node, Origin, ScalarNode, SeqNode, take_map_directive, take_seq_directive
@@ -92,6 +93,8 @@ def read_text(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> str:
     """Read a UTF-8 file, with a located error for missing, oversized or undecodable files."""
     name = os.fspath(path)
     try:
+        if is_pipe(name):  # a FIFO: never block on it (see podc._pipes)
+            return decode_text(read_pipe_path(name, limits.max_bytes), name)
         size = os.path.getsize(name)
         if size > limits.max_bytes:
             raise PodcError.single("input.too-large", f"file is {size} bytes; podc reads at most {limits.max_bytes}",
@@ -112,13 +115,7 @@ def read_text(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> str:
         raise PodcError.single("input.unreadable", "permission denied", Pos(name)) from None
     except OSError as e:  # a symlink loop, a name too long, an I/O error: the path's problem, not podc's
         raise PodcError.single("input.unreadable", f"cannot read the file: {e.strerror or e}", Pos(name)) from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
-        raise PodcError.single("input.encoding", "file is not valid UTF-8", Pos(name, line, col),
-                               hint="save the file as UTF-8") from None
+    return decode_text(raw, name)
 
 
 def load_file(path: str | os.PathLike, layer: str | None = None, limits: Limits = DEFAULT_LIMITS) -> list[Node]:

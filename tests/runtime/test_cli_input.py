@@ -78,3 +78,14 @@ def test_add_parser_registers_a_submit_subcommand(tmp_path, capsys):
     assert args.wait and args.namespace == "ns"
     assert args.handler(args) == 2
     assert "file not found" in capsys.readouterr().err
+
+
+def test_a_3000_deep_document_is_a_located_error_not_a_recursion_error(tmp_path, capsys):
+    depth = 3000
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("apiVersion: batch/v1\nkind: Job\nmetadata: {name: deep}\nspec:\n"
+                    + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(depth)) + "  " * (depth + 1) + "v\n")
+    assert _run(tmp_path, deep, "--kubeconfig", tmp_path / "none") == 2
+    err = capsys.readouterr().err
+    assert "deep.yaml:" in err and "nesting deeper than 100 levels" in err
+    assert "RecursionError" not in err and "Traceback" not in err

@@ -58,10 +58,9 @@ def parse(parser: Parser, argv: Sequence[str], err: TextIO) -> argparse.Namespac
 
 def require_runtime(command: str, err: TextIO) -> bool:
     """True when the Kubernetes client is installed; else says how to install it."""
-    try:
-        import kubernetes  # noqa: F401
-        import urllib3  # noqa: F401
-    except ImportError:
+    from podc.runtime.cluster import client_installed
+
+    if not client_installed():
         print(f"podc {command}: needs the Kubernetes client: {INSTALL_HINT}", file=err)
         return False
     return True

@@ -10,18 +10,16 @@ command's deadline passes.
 from __future__ import annotations
 
 import os
-import select
 import stat
 import sys
-import time
 from typing import Any, Sequence
 
+from podc._pipes import decode_text, is_pipe, read_pipe, read_pipe_path
 from podc.errors import Diagnostics, PodcError, Pos
 
-__all__ = ["load_manifests", "manifest_files", "PIPE_IDLE_SECONDS"]
+__all__ = ["load_manifests", "manifest_files"]
 
 _SUFFIXES = (".yaml", ".yml", ".json")
-PIPE_IDLE_SECONDS = 30.0  # a pipe that sends nothing for this long is given up on
 STDIN = "-"
 
 
@@ -37,51 +35,6 @@ def manifest_files(path: str) -> list[str]:
     return [os.path.join(path, n) for n in names]
 
 
-def _read_pipe(fd: int, name: str, limit: int, deadline: float | None, idle: bool = True) -> bytes:
-    """Everything a pipe delivers until EOF, bounded in size, idle time and the deadline. A
-    non-blocking ``fd`` is tried first: a FIFO nobody writes to reads as empty at once."""
-    nonblocking = not os.get_blocking(fd)
-    parts: list[bytes] = []
-    size = 0
-    while True:
-        chunk = None
-        if nonblocking:
-            try:
-                chunk = os.read(fd, 65536)
-            except BlockingIOError:
-                pass
-        if chunk is None:
-            wait = PIPE_IDLE_SECONDS if idle else None
-            if deadline is not None:
-                wait = min(wait if wait is not None else float("inf"), deadline - time.monotonic())
-            if wait is not None and wait <= 0 or \
-                    not select.select([fd], [], [], None if wait is None else wait)[0]:
-                why = "the command's --timeout passed" if deadline is not None and \
-                    time.monotonic() >= deadline else f"nothing arrived for {PIPE_IDLE_SECONDS:g}s"
-                raise PodcError.single("input.pipe-stalled", f"stopped reading the pipe: {why}", Pos(name),
-                                       hint="write the manifests to a file, or check the command feeding the pipe")
-            if nonblocking:
-                continue
-            chunk = os.read(fd, 65536)  # ready: returns at once
-        if not chunk:
-            return b"".join(parts)
-        size += len(chunk)
-        if size > limit:
-            raise PodcError.single("input.too-large", f"more than {limit} bytes; podc reads at most {limit}",
-                                   Pos(name), hint="split the input")
-        parts.append(chunk)
-
-
-def _decode(raw: bytes, name: str) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
-        raise PodcError.single("input.encoding", "not valid UTF-8", Pos(name, line, col),
-                               hint="save the file as UTF-8") from None
-
-
 def _read_stdin(limit: int, deadline: float | None) -> bytes:
     stream = sys.stdin
     if stream is None:
@@ -95,7 +48,7 @@ def _read_stdin(limit: int, deadline: float | None) -> bytes:
         if stat.S_ISREG(os.fstat(fd).st_mode):  # `< file`
             raw = stream.buffer.read(limit + 1)
         else:  # a pipe, or a terminal (then the user types: no idle limit)
-            return _read_pipe(fd, "<stdin>", limit, deadline, idle=not os.isatty(fd))
+            return read_pipe(fd, "<stdin>", limit, deadline, idle=not os.isatty(fd))
     if len(raw) > limit:
         raise PodcError.single("input.too-large", f"more than {limit} bytes; podc reads at most {limit}",
                                Pos("<stdin>"), hint="split the input")
@@ -108,20 +61,9 @@ def _text_of(path: str, deadline: float | None) -> tuple[str, str]:
 
     limit = Limits().max_bytes
     if path == STDIN:
-        return "<stdin>", _decode(_read_stdin(limit, deadline), "<stdin>")
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        mode = 0  # read_text reports it, located
-    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO without writer: no wait
-        except OSError as exc:
-            raise PodcError.single("input.unreadable", f"cannot read: {exc.strerror or exc}", Pos(path)) from None
-        try:
-            return path, _decode(_read_pipe(fd, path, limit, deadline), path)
-        finally:
-            os.close(fd)
+        return "<stdin>", decode_text(_read_stdin(limit, deadline), "<stdin>")
+    if is_pipe(path):  # honours the command's deadline (read_text bounds only idle time)
+        return path, decode_text(read_pipe_path(path, limit, deadline), path)
     return path, read_text(path)
 
 

@@ -17,7 +17,7 @@ from podc.runtime.redact import Redactor
 from podc.runtime.retry import RetryPolicy
 from podc.runtime.transport import HttpTransport
 
-__all__ = ["ClusterConfigError", "connect", "default_namespace"]
+__all__ = ["ClusterConfigError", "client_installed", "connect", "default_namespace"]
 
 log = logging.getLogger("podc.runtime")
 
@@ -37,6 +37,16 @@ def _load_api_client(kubeconfig: str | None, context: str | None, in_cluster: bo
         redactor.add(*(str(v) for v in (cfg.api_key or {}).values()))
         return client.ApiClient(cfg), False
     return load_kubeconfig(kubeconfig, context, exec_timeout=exec_timeout, redactor=redactor)
+
+
+def client_installed() -> bool:
+    """True when the Kubernetes client (the ``runtime`` extra) can be imported."""
+    try:
+        import kubernetes  # noqa: F401
+        import urllib3  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def default_namespace(kubeconfig: str | None = None, context: str | None = None) -> str:

@@ -86,7 +86,8 @@ class Watchdog:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            elif self._heap[0][2] is ticket:
+                self._cond.notify()  # only an earlier wake-up needs the thread's attention
         return ticket
 
     def stop_if_idle(self, timeout: float = 1.0) -> bool:

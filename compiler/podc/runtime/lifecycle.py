@@ -39,7 +39,8 @@ def start(rt: Any, sync_timeout: float) -> None:
                     raise TimeoutError(f"could not list the run's {what} in namespace "
                                        f"{rt.namespace} in time{why}")
     except BaseException as exc:
-        rt._start_error = exc
+        rt._start_error = exc if isinstance(exc, Exception) else \
+            RuntimeError("the runtime's start was interrupted")
         rt.close()
         raise
 
