@@ -203,3 +203,26 @@ def test_run_launcher_and_code_location_levels():
     assert result.namespace.value == "team" and result.image.value == "l:1"
     env = to_plain(result.layers[-1].node)["env"]
     assert [e["name"] for e in env] == ["L", "M", "S", "E"]
+
+
+def test_run_launcher_allow_lists_apply_to_the_code_location_like_dagster_k8s():
+    from podc.dagster.config import ExecutorSettings
+    from podc.dagster.layers import StepInfo, step_plan
+    from podc.dagster.tags import layers_from_tags
+
+    info = StepInfo(run_id="r", job_name="j", step_key="s", command=("dagster",), step_env=(),
+                    code_location_image="img:1",
+                    container_context={"k8s": {"env_vars": ["OK=1", "NOPE=2"],
+                                               "run_k8s_config": {"pod_spec_config": {"host_network": True}}}},
+                    launcher_config={"only_allow_user_defined_k8s_config_fields": {
+                        "container_config": {"env": True}, "pod_spec_config": {"node_selector": True}},
+                        "only_allow_user_defined_env_vars": ["OK"]})
+    with pytest.raises(PodcError) as err:
+        step_plan(info, ExecutorSettings(), layers_from_tags({}, "s"), environ={})
+    assert "pod_spec_config.hostNetwork is not in the run launcher's only_allow_user_defined_k8s_config_fields" \
+        in str(err.value)
+    info.launcher_config["only_allow_user_defined_k8s_config_fields"]["pod_spec_config"]["host_network"] = True
+    plan = step_plan(info, ExecutorSettings(), layers_from_tags({}, "s"), environ={})
+    location = next(layer for layer in plan.layers if layer.name == "code-location:container_context")
+    assert [e["name"] for e in to_plain(location.content)["env"]] == ["OK"]
+    assert any("env var NOPE dropped" in w.message for w in plan.warnings)

@@ -112,13 +112,25 @@ def _env_var(text: Any, layer: str, path: str, environ: Mapping[str, str],
     return MapNode({"name": ScalarNode(key, origin), "value": ScalarNode(value, origin)}, origin)
 
 
+#: flat key -> (its Kubernetes type, where K8sContainerContext puts it: (section, field)...)
+_FLAT_PLACES = (
+    ("volume_mounts", "list[V1VolumeMount]", (("container", "volumeMounts"),)),
+    ("resources", "V1ResourceRequirements", (("container", "resources"),)),
+    ("image_pull_secrets", "list[V1LocalObjectReference]", (("pod", "imagePullSecrets"),)),
+    ("volumes", "list[V1Volume]", (("pod", "volumes"),)),
+    ("labels", "dict(str, str)", (("template", "labels"), ("job", "labels"))),
+    ("image_pull_policy", "str", (("container", "imagePullPolicy"),)),
+    ("service_account_name", "str", (("pod", "serviceAccountName"),)),
+    ("scheduler_name", "str", (("pod", "schedulerName"),)),
+    ("security_context", "V1SecurityContext", (("container", "securityContext"),)),
+)
+
+
 def _flat_sections(cfg: Mapping[str, Any], layer: str, source: str, environ: Mapping[str, str] | None,
                    diags: Diagnostics) -> dict[str, dict[str, Node]]:
     """``K8sContainerContext._get_base_user_defined_k8s_config``: flat keys → sections."""
-    container: dict[str, Node] = {}
-    pod: dict[str, Node] = {}
-    template_meta: dict[str, Node] = {}
-    job_meta: dict[str, Node] = {}
+    sections: dict[str, dict[str, Node]] = {"container": {}, "pod": {}, "template": {}, "job": {}}
+    container = sections["container"]
 
     def read(key: str, kind: str) -> Node | None:
         value = cfg.get(key)
@@ -133,27 +145,11 @@ def _flat_sections(cfg: Mapping[str, Any], layer: str, source: str, environ: Map
             return []
         return list(value)
 
-    mounts = read("volume_mounts", "list[V1VolumeMount]")
-    if mounts is not None:
-        container["volumeMounts"] = mounts
-    resources = read("resources", "V1ResourceRequirements")
-    if resources is not None:
-        container["resources"] = resources
-    secrets = read("image_pull_secrets", "list[V1LocalObjectReference]")
-    if secrets is not None:
-        pod["imagePullSecrets"] = secrets
-    volumes = read("volumes", "list[V1Volume]")
-    if volumes is not None:
-        pod["volumes"] = volumes
-    labels = read("labels", "dict(str, str)")
-    if labels is not None:
-        template_meta["labels"] = labels
-        job_meta["labels"] = labels
-    for key, target, kind in (("image_pull_policy", container, "imagePullPolicy"),
-                              ("service_account_name", pod, "serviceAccountName")):
-        node = read(key, "str")
+    for key, kind, places in _FLAT_PLACES:
+        node = read(key, kind)
         if node is not None:
-            target[kind] = node
+            for section, field in places:
+                sections[section][field] = node
     env_from: list[Node] = []
     for key, ref in (("env_config_maps", "configMapRef"), ("env_secrets", "secretRef")):
         for i, name in enumerate(seq(key)):
@@ -173,14 +169,8 @@ def _flat_sections(cfg: Mapping[str, Any], layer: str, source: str, environ: Map
         env.extend(extra_env.items)
     if env:
         container["env"] = SeqNode(env, Origin(layer, Pos(f"{source}.env_vars")))
-    scheduler = read("scheduler_name", "str")
-    if scheduler is not None:
-        pod["schedulerName"] = scheduler
-    security = read("security_context", "V1SecurityContext")
-    if security is not None:
-        container["securityContext"] = security
-    return {"container_config": container, "pod_spec_config": pod,
-            "pod_template_spec_metadata": template_meta, "job_metadata": job_meta}
+    return {"container_config": container, "pod_spec_config": sections["pod"],
+            "pod_template_spec_metadata": sections["template"], "job_metadata": sections["job"]}
 
 
 def container_context_level(cfg: Mapping[str, Any] | None, name: str, source: str | None = None, *,

@@ -27,7 +27,7 @@ from podc.errors import Diagnostics, Pos, did_you_mean
 from podc.tree import MapNode, Node, Origin, ScalarNode, SeqNode, to_plain
 
 __all__ = ["SECTIONS", "K8sConfig", "read_value", "parse_user_config", "parse_section", "merge", "positioned",
-           "merge_behavior_of"]
+           "merge_behavior_of", "kube_model"]
 
 #: section -> the Kubernetes model its keys belong to
 SECTIONS: dict[str, str] = {
@@ -79,7 +79,7 @@ def positioned(data: Any, layer: str, path: str) -> Node:
 
 
 @lru_cache(maxsize=None)
-def _model(name: str) -> Any:
+def kube_model(name: str) -> Any:
     import kubernetes.client as k8s  # the model tables dagster-k8s itself uses
 
     return getattr(k8s, name, None)
@@ -113,7 +113,7 @@ def read_value(value: Any, kind: str, layer: str, path: str, diags: Diagnostics)
                        {k: Pos(f"{path}.{k}") for k in out})
     if kind in _PRIMITIVES:
         return _scalar(value, kind, layer, path, diags)
-    model = _model(kind) if kind.startswith("V") else None
+    model = kube_model(kind) if kind.startswith("V") else None
     if model is None:  # "object", dates: passed through as written (dagster-k8s does the same)
         return positioned(value, layer, path)
     if not isinstance(value, Mapping):

@@ -37,7 +37,7 @@ from podc.dagster.tags import TAG_CONFIG, TAG_LAYERS, TagLayers
 from podc.errors import Diagnostic, Diagnostics, PodcError, Pos, did_you_mean
 from podc.tree import MapNode, Origin, ScalarNode, SeqNode, from_plain
 
-__all__ = ["StepLayer", "StepInfo", "StepPlan", "step_layers", "step_plan", "step_layer",
+__all__ = ["StepLayer", "StepInfo", "StepPlan", "step_layers", "step_plan", "step_layer", "executor_level",
            "LAYER_STEP", "LAYER_DEFAULTS", "LAYER_IMAGE", "LAYER_EXECUTOR", "LAYER_EXECUTOR_INLINE",
            "LAYER_CODE_LOCATION", "LAYER_LAUNCHER", "dagster_labels"]
 
@@ -198,17 +198,38 @@ def _image_layer(info: StepInfo, settings: ExecutorSettings, launcher: K8sLevel 
     return MapNode({"image": image}, Origin(LAYER_IMAGE, image.origin.pos))
 
 
+def executor_level(settings: ExecutorSettings, environ: Mapping[str, str] | None = None) -> K8sLevel:
+    """The executor's dagster-k8s keys as a level (read once per executor, like dagster-k8s's
+    K8sContainerContext at executor start: ``NAME`` env vars take the run worker's values then).
+    Raises :class:`PodcError`."""
+    return container_context_level(settings.k8s, LAYER_EXECUTOR, raw_key="step_k8s_config",
+                                   environ=os.environ if environ is None else environ)
+
+
 def _k8s_levels(info: StepInfo, settings: ExecutorSettings, tags: TagLayers, environ: Mapping[str, str],
-                diags: Diagnostics) -> tuple[K8sLevel | None, list[K8sLevel]]:
+                diags: Diagnostics, executor: K8sLevel | None) -> tuple[K8sLevel | None, list[K8sLevel]]:
     launcher = None
     levels: list[K8sLevel] = []
     if info.launcher_config is not None:
         launcher = run_launcher_level(info.launcher_config, LAYER_LAUNCHER, environ=environ, diags=diags)
         levels.append(launcher)
-    levels.extend(code_location_levels(info.container_context, LAYER_CODE_LOCATION, environ=environ,
-                                       diags=diags))
-    levels.append(container_context_level(settings.k8s, LAYER_EXECUTOR, raw_key="step_k8s_config",
-                                          environ=environ, diags=diags))
+    location = code_location_levels(info.container_context, LAYER_CODE_LOCATION, environ=environ,
+                                    diags=diags)
+    launcher_cfg = info.launcher_config or {}
+    if location and (launcher_cfg.get("only_allow_user_defined_k8s_config_fields") is not None
+                     or launcher_cfg.get("only_allow_user_defined_env_vars") is not None):
+        from podc.dagster.k8s_allowlist import apply_allowlists
+
+        warnings = Diagnostics()
+        location = [apply_allowlists(level, launcher_cfg.get("only_allow_user_defined_k8s_config_fields"),
+                                     launcher_cfg.get("only_allow_user_defined_env_vars"), warnings)
+                    for level in location]
+        diags.extend(w for w in warnings.items if w.severity == "error")
+        location = [K8sLevel(lv.name, lv.config, lv.namespace, lv.image,
+                             tuple(w for w in warnings.items if w.severity != "error")) for lv in location]
+    levels.extend(location)
+    levels.append(executor if executor is not None else container_context_level(
+        settings.k8s, LAYER_EXECUTOR, raw_key="step_k8s_config", environ=environ, diags=diags))
     if tags.k8s_level is not None:
         levels.append(tags.k8s_level)
     op = info.op_name or info.step_key
@@ -220,13 +241,15 @@ def _k8s_levels(info: StepInfo, settings: ExecutorSettings, tags: TagLayers, env
 
 def step_plan(info: StepInfo, settings: ExecutorSettings, tags: TagLayers, *,
               project_layers: Mapping[str, Path] | None = None,
-              environ: Mapping[str, str] | None = None) -> StepPlan:
+              environ: Mapping[str, str] | None = None,
+              executor: K8sLevel | None = None) -> StepPlan:
     """Every layer of the step's Job after the project target's own layers (which the compiler
-    adds itself when a project is used), in merge order. Raises :class:`PodcError`."""
+    adds itself when a project is used), in merge order. ``executor``: the level
+    :func:`executor_level` read once (default: read now). Raises :class:`PodcError`."""
     environ = os.environ if environ is None else environ
     base_dir = Path(settings.base_dir or os.getcwd())
     diags = Diagnostics()
-    launcher, levels = _k8s_levels(info, settings, tags, environ, diags)
+    launcher, levels = _k8s_levels(info, settings, tags, environ, diags, executor)
     diags.raise_if_errors()
     translation = translate_levels(levels, diags=diags)
     diags.raise_if_errors()

@@ -17,7 +17,8 @@ _LAUNCHER_ATTRS = ("image_pull_policy", "image_pull_secrets", "service_account_n
                    "env_config_maps", "env_secrets", "env_vars", "volume_mounts", "volumes", "labels",
                    "resources", "scheduler_name", "security_context", "run_k8s_config",
                    "job_namespace", "job_image", "dagster_home", "postgres_password_secret",
-                   "load_incluster_config", "kubeconfig_file")
+                   "load_incluster_config", "kubeconfig_file",
+                   "only_allow_user_defined_k8s_config_fields", "only_allow_user_defined_env_vars")
 
 
 def step_info(ctx: Any, step_key: str, settings: ExecutorSettings,

@@ -32,7 +32,7 @@ from podc.dagster.cluster import (ClusterAccess, ClusterUnavailable, access_for,
 from podc.dagster.compile import CompiledStep, CompileSession
 from podc.dagster.config import ExecutorSettings
 from podc.dagster.events import env_reference_warnings
-from podc.dagster.layers import StepInfo, StepLayer, StepPlan, step_plan
+from podc.dagster.layers import StepInfo, StepLayer, StepPlan, executor_level, step_plan
 from podc.dagster.step_context import launcher_config, owner_reference, step_info
 from podc.dagster.step_events import describe_reason, fail_step, launch_event
 from podc.dagster.tags import layers_from_tags
@@ -82,6 +82,7 @@ class PodcStepHandler(StepHandler):
         self._lock = threading.RLock()
         self._launcher: dict[str, Any] | None = None
         self._access: ClusterAccess | None = None
+        self._executor_level: Any = None  # the executor's dagster-k8s level, read once (or its error)
         # per launch: args (Dagster's ExecuteStepArgs), compile (layers+compile+check), submit,
         # total seconds; started/created perf_counter stamps (read by bench/bench_dagster.py)
         self.launch_timings: list[dict[str, float]] = []
@@ -141,8 +142,22 @@ class PodcStepHandler(StepHandler):
         t0 = time.perf_counter()
         info = step_info(ctx, step_key, self.settings, self._launcher)  # serialises ExecuteStepArgs
         self._args_seconds = time.perf_counter() - t0
-        plan = step_plan(info, self.settings, tags, project_layers=self.session.project_layers())
+        plan = step_plan(info, self.settings, tags, project_layers=self.session.project_layers(),
+                         executor=self._executor())
         return info, plan
+
+    def _executor(self) -> Any:
+        """Read once, as dagster-k8s reads its executor config at start; a bad one fails every
+        step with the same reason."""
+        with self._lock:
+            if self._executor_level is None:
+                try:
+                    self._executor_level = executor_level(self.settings)
+                except PodcError as err:
+                    self._executor_level = err
+        if isinstance(self._executor_level, PodcError):
+            raise self._executor_level
+        return self._executor_level
 
     def build(self, ctx: StepHandlerContext, step_key: str,
               attempt: int = 0) -> tuple[CompiledStep, list[str], str | None]:
