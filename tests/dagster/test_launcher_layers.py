@@ -88,8 +88,6 @@ def test_dagster_k8s_names_are_accepted_for_image_and_namespace():
 
 
 @pytest.mark.parametrize("config,message,hint", [
-    ({"only_allow_user_defined_env_vars": ["A"]}, "only_allow_user_defined_env_vars",
-     "podc policy"),
     ({"k8s_api_ssl_ca_cert_file": "/ca.pem"}, "k8s_api_ssl_ca_cert_file", "kubeconfig"),
     ({"image": "a:1", "job_image": "b:1"}, "'image' and 'job_image'", "keep one"),
     ({"namespace": "a", "job_namespace": "b"}, "'namespace' and 'job_namespace'", "keep one"),
@@ -145,3 +143,23 @@ def test_same_inputs_same_manifest():
     first, _, _ = _compile({"project": str(PROJECT), "target": "run-worker"}, info)
     second, _, _ = _compile({"project": str(PROJECT), "target": "run-worker"}, info)
     assert json.dumps(first.manifest, sort_keys=True) == json.dumps(second.manifest, sort_keys=True)
+
+
+def test_allow_lists_apply_to_code_locations_and_run_tags_as_in_dagster_k8s():
+    allow = {"only_allow_user_defined_k8s_config_fields": {"container_config": {"env": True}},
+             "only_allow_user_defined_env_vars": ["REGION"], "image": "img:1"}
+    compiled, rows, warnings = _compile(allow, _info(context={"k8s": {
+        "env_vars": ["REGION=eu", "SNEAKY=1"]}}))
+    env = {e["name"] for e in compiled.manifest["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert "REGION" in env and "SNEAKY" not in env
+    assert any("SNEAKY" in w and "only_allow_user_defined_env_vars" in w for w in warnings)
+    with pytest.raises(PodcError) as err:  # a field outside the list, from a run tag
+        _compile(allow, _info(tags={"dagster-k8s/config": json.dumps(
+            {"pod_spec_config": {"node_selector": {"a": "b"}}})}))
+    assert "only_allow_user_defined_k8s_config_fields" in str(err.value)
+    assert "nodeSelector" in str(err.value)
+    for source in ({"tags": {"podc/config": '{"labels": {"a": "b"}}'}},
+                   {"context": {"podc": {"layer": {"labels": {"a": "b"}}}}}):
+        with pytest.raises(PodcError) as err:  # podc layers would bypass the list
+            _compile(allow, _info(**source))
+        assert "not allowed while the run launcher sets" in str(err.value)

@@ -97,6 +97,10 @@ class PodcRunLauncher(RunLauncher, ConfigurableClass):
         if cfg.kubeconfig_file:
             out["kubeconfig_file"] = cfg.kubeconfig_file
         out["load_incluster_config"] = bool(cfg.load_incluster_config) or not cfg.kubeconfig_file
+        if self.settings.allow_fields is not None:
+            out["only_allow_user_defined_k8s_config_fields"] = dict(self.settings.allow_fields)
+        if self.settings.allow_env_vars is not None:
+            out["only_allow_user_defined_env_vars"] = list(self.settings.allow_env_vars)
         return out
 
     # -- launch / resume ----------------------------------------------------------------------

@@ -28,13 +28,8 @@ _POS = Pos(WHERE, 1, 1)
 K8S_KEYS = ("image_pull_policy", "image_pull_secrets", "service_account_name", "env_config_maps",
             "env_secrets", "env_vars", "volume_mounts", "volumes", "labels", "resources",
             "scheduler_name", "security_context", "run_k8s_config")
-# K8sRunLauncher keys podc refuses: silently dropping an allow-list would widen what users may
-# set, so the launcher does not start (podc's policies are the gate instead).
+# K8sRunLauncher keys podc refuses rather than ignore.
 _REFUSED = {
-    "only_allow_user_defined_k8s_config_fields":
-        "write a podc policy (custom CEL rule) that rejects the fields instead; see docs/check.md",
-    "only_allow_user_defined_env_vars":
-        "write a podc policy (custom CEL rule) that rejects the variables instead",
     "k8s_api_ssl_ca_cert_file":
         "put the CA into the kubeconfig (certificate-authority) named by kubeconfig_file",
 }
@@ -52,6 +47,9 @@ class LauncherSettings:
     postgres_password_secret: str | None = None  # → env DAGSTER_PG_PASSWORD (dagster-k8s key)
     fail_pod_on_run_failure: bool | None = None
     terminate_timeout: float = 60.0  # seconds to confirm that the run's Jobs and Pods are gone
+    # dagster-k8s's allow-lists for what code locations and run tags may set (None: no list)
+    allow_fields: Mapping[str, Any] | None = None
+    allow_env_vars: tuple[str, ...] | None = None
 
     @property
     def namespace(self) -> str | None:
@@ -112,6 +110,9 @@ def launcher_settings(cfg: Mapping[str, Any]) -> LauncherSettings:
         postgres_password_secret=cfg.get("postgres_password_secret"),
         fail_pod_on_run_failure=cfg.get("fail_pod_on_run_failure"),
         terminate_timeout=float(terminate_timeout) if terminate_timeout else 60.0,
+        allow_fields=cfg.get("only_allow_user_defined_k8s_config_fields"),
+        allow_env_vars=(tuple(cfg["only_allow_user_defined_env_vars"])
+                        if cfg.get("only_allow_user_defined_env_vars") is not None else None),
     )
 
 
@@ -174,10 +175,11 @@ def launcher_config_schema() -> dict[str, Any]:
                                    "run worker gets the instance from its run arguments."),
         "fail_pod_on_run_failure": opt(BoolSource, "dagster-k8s key: the worker exits non-zero "
                                        "when the run fails."),
-        "only_allow_user_defined_k8s_config_fields": opt(Permissive(), "dagster-k8s key: "
-                                                         "refused (use podc policies)."),
-        "only_allow_user_defined_env_vars": opt(Array(StringSource), "dagster-k8s key: refused "
-                                                "(use podc policies)."),
+        "only_allow_user_defined_k8s_config_fields": opt(Permissive(), "dagster-k8s key: the "
+                                                         "fields code locations and run tags may "
+                                                         "set; they may not add podc layers."),
+        "only_allow_user_defined_env_vars": opt(Array(StringSource), "dagster-k8s key: the env "
+                                                "vars code locations and run tags may set."),
         "k8s_api_ssl_ca_cert_file": opt(StringSource, "dagster-k8s key: refused (put the CA "
                                         "into the kubeconfig)."),
     }

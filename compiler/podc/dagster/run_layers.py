@@ -112,12 +112,13 @@ def k8s_layers(settings: LauncherSettings, info: RunInfo,
         levels.append(container_context_level(dict(settings.k8s), LAYER_LAUNCHER_K8S,
                                               LAYER_LAUNCHER, environ=environ, diags=diags))
     ctx = {k: v for k, v in (info.container_context or {}).items() if k in ("env_vars", "k8s")}
-    levels += code_location_levels(ctx, f"{LAYER_CONTEXT}.k8s", source=LAYER_CONTEXT,
-                                   environ=environ, diags=diags)
+    user = code_location_levels(ctx, f"{LAYER_CONTEXT}.k8s", source=LAYER_CONTEXT,
+                                environ=environ, diags=diags)
     if TAG_DAGSTER_K8S in info.tags or TAG_DAGSTER_K8S_RESOURCES in info.tags:
         with _renamed_errors(("op tag", "run tag"), (" on step 'run'", "")):
-            levels.append(dagster_k8s_tag_level(info.tags, "run", name=LAYER_TAG_K8S,
-                                                source="run-tag"))
+            user.append(dagster_k8s_tag_level(info.tags, "run", name=LAYER_TAG_K8S,
+                                              source="run-tag"))
+    levels += _allowed(user, settings, diags)
     translation = translate_levels(levels, diags=diags)
     diags.raise_if_errors()
     where = {LAYER_LAUNCHER_K8S: "launcher", f"{LAYER_CONTEXT}.k8s": "code-location",
@@ -132,6 +133,43 @@ def k8s_layers(settings: LauncherSettings, info: RunInfo,
 
 
 # ---------------------------------------------------------------------------------------------
+
+def _allowed(levels: list[Any], settings: LauncherSettings, diags: Any) -> list[Any]:
+    """The user-defined levels (code location, run tags) checked against the launcher's
+    allow-lists as dagster-k8s checks them: a field outside the list is an error, an env var
+    outside it is dropped with a warning."""
+    if settings.allow_fields is None and settings.allow_env_vars is None:
+        return levels
+    from podc.dagster.k8s_allowlist import apply_allowlists
+    from podc.dagster.k8s_config import K8sLevel
+    from podc.errors import Diagnostics
+
+    out = []
+    for level in levels:
+        found = Diagnostics()
+        level = apply_allowlists(level, settings.allow_fields, settings.allow_env_vars, found)
+        diags.extend(d for d in found.items if d.severity == "error")
+        out.append(K8sLevel(level.name, level.config, level.namespace, level.image,
+                            (*level.diagnostics, *(d for d in found.items if d.severity != "error"))))
+    return out
+
+
+def _refuse_podc_layers_under_allowlist(info: RunInfo, settings: LauncherSettings) -> None:
+    """podc layers from a code location or a run tag could set any field: with a field
+    allow-list in force they are refused rather than let through."""
+    if settings.allow_fields is None:
+        return
+    used = [f"container_context.podc.{k}" for k in ("layers", "layer")
+            if _context_section(info, "podc").get(k)]
+    used += [f"run tag {t}" for t in (TAG_LAYERS, TAG_CONFIG) if info.tags.get(t)]
+    if used:
+        raise PodcError.single(
+            "dagster.k8s-allowlist", f"{', '.join(used)}: podc layers from code locations and "
+            "run tags are not allowed while the run launcher sets "
+            "only_allow_user_defined_k8s_config_fields", Pos(f"<{LAYER_LAUNCHER}>", 1, 1),
+            hint="use the allowed dagster-k8s fields, or drop the allow-list and enforce the "
+                 "limits with podc policies")
+
 
 def _context_section(info: RunInfo, key: str) -> Mapping[str, Any]:
     value = (info.container_context or {}).get(key) or {}
@@ -195,6 +233,7 @@ def run_worker_layers(info: RunInfo, settings: LauncherSettings, tags: TagLayers
     environ = os.environ if environ is None else environ
     project_layers = project_layers or {}
     base_dir = Path(settings.compile.base_dir or os.getcwd())
+    _refuse_podc_layers_under_allowlist(info, settings)
     out = settings_layer_files(settings.compile, base_dir)
     launcher: dict[str, Any] = {}
     if settings.compile.image:
