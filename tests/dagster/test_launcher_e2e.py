@@ -144,7 +144,7 @@ def test_a_worker_that_never_starts_fails_its_run_with_the_cause(tmp_path, monke
         assert time.monotonic() - started < 40  # grace 1 s; dagster-k8s: 180 s or never
         assert done.status == DagsterRunStatus.FAILURE
         text = "\n".join(env.messages(run.run_id))
-        assert "never started" in text and cause in text, text
+        assert "failed before the run started" in text and cause in text, text
         # the runtime deleted the Job it declared failed: nothing keeps retrying
         env.cluster.wait_for(lambda: env.pods() == [] and env.jobs() == [], timeout=30)
         health = env.instance.run_launcher.check_run_worker_health(done)
@@ -274,3 +274,31 @@ def test_an_unreachable_cluster_fails_the_run_with_the_reason(tmp_path, monkeypa
         health = env.instance.run_launcher.check_run_worker_health(env.instance.get_run_by_id(
             run.run_id))
         assert health.status.value == "UNKNOWN" and "missing-kubeconfig" in health.msg
+
+
+@pytest.mark.parametrize("outcome,cause", [
+    ("oom:after=0.5", "OOMKilled"), ("evict:after=0.5", "Evicted"),
+    ("node-lost:after=0.5", "NodeLost"),
+], ids=["oom", "eviction", "node-lost"])
+def test_health_check_reports_why_a_started_worker_died(tmp_path, monkeypatch, outcome, cause):
+    """Scripted workers (no Dagster runs in them): the run is marked STARTED by hand, as the
+    worker would, then the Pod dies; run monitoring's health check names the cause."""
+    from dagster import DagsterEvent, DagsterEventType
+    from dagster._core.launcher import WorkerStatus
+
+    with launcher_env(tmp_path, monkeypatch=monkeypatch, cluster={"mode": "scripted"},
+                      instance_extra={"run_monitoring": {"enabled": True,
+                                                         "max_resume_run_attempts": 0}}) as env:
+        run = env.launch("hello_job", tags={"podc/config": json.dumps(
+            {"podAnnotations": {"podc.dev/emulator-outcome": outcome}})})
+        env.instance.report_dagster_event(DagsterEvent(
+            event_type_value=DagsterEventType.PIPELINE_START.value, job_name=run.job_name),
+            run_id=run.run_id)
+        launcher = env.instance.run_launcher
+        env.cluster.wait_for(lambda: launcher.workers.state("default", run.run_id, 0).terminal,
+                             timeout=60)
+        started = env.instance.get_run_by_id(run.run_id)
+        assert started.status.value == "STARTED"  # left to run monitoring, which is on
+        health = launcher.check_run_worker_health(started)
+        assert health.status == WorkerStatus.FAILED and cause in health.msg, health
+        assert cause in launcher.get_run_worker_debug_info(started)

@@ -314,7 +314,7 @@ class PodcRunLauncher(RunLauncher, ConfigurableClass):
         if run is None or run.is_finished or state.attempt != self._attempt(run):
             return
         if run.status in _UNSTARTED:
-            why = "never started"
+            why = "failed before the run started"
         elif not self._instance.run_monitoring_enabled and run.status == DagsterRunStatus.STARTED:
             why = "failed"
         else:
