@@ -141,12 +141,13 @@ NEVER_STARTS = [
      'secret "api-token" not found'),
     ({"secrets": {"db": {"mountPath": "/etc/db"}}}, 'secret "db" not found'),
     ({"serviceAccountName": "robot"}, 'serviceaccount "robot" not found'),
+    ({"podAnnotations": {"podc.dev/emulator-outcome": "oom"}}, "OOMKilled"),
 ]
 
 
 @pytest.mark.parametrize("layer,cause", NEVER_STARTS,
                          ids=["image-pull", "unschedulable", "missing-secret-env",
-                              "missing-secret-volume", "failed-create"])
+                              "missing-secret-volume", "failed-create", "oom"])
 def test_a_pipes_job_that_never_starts_fails_promptly_with_the_cause(instance, cluster, tmp_path,
                                                                      layer, cause):
     client = _client(cluster, tmp_path)
