@@ -154,7 +154,7 @@ HAND_WRITTEN = {
         "owner_references": [{"api_version": "v1", "kind": "ConfigMap", "name": "owner", "uid": "u-1"}]}}}),
     # K8sRunLauncher + code location + executor + tag, as a Helm deployment has them
     "helm-deployment": _hand(
-        {"env_vars": ["EXECUTOR=1"], "job_namespace": "etl",
+        {"env_vars": ["EXECUTOR=1", "DAGSTER_CLOUD_DEPLOYMENT_NAME=prod"], "job_namespace": "etl",
          "step_k8s_config": {"pod_spec_config": {"node_selector": {"pool": "batch"}}}},
         launcher={"image_pull_policy": "IfNotPresent", "service_account_name": "dagster",
                   "env_config_maps": ["dagster-env"], "env_secrets": ["dagster-secrets"],
@@ -199,3 +199,4 @@ def test_hand_written_configurations_agree_with_dagster_k8s(name, monkeypatch):
         assert main["imagePullPolicy"] == "Always" and main["image"] == "loc/image:1"
         assert main["resources"]["limits"] == {"memory": "2Gi", "cpu": "2"}
         assert pod["serviceAccountName"] == "dagster"
+        assert manifest["metadata"]["labels"]["dagster/deployment-name"] == "prod"

@@ -51,8 +51,8 @@ def _docs_in_tests() -> Iterator[tuple[str, Any]]:
 
 def _docs_in_examples() -> Iterator[tuple[str, Any]]:
     for path in sorted((ROOT / "examples").rglob("*.yaml")):
-        if "build" in path.parts:
-            continue  # compiled manifests, not layers
+        if "build" in path.parts or path.name == "run_config.yaml":
+            continue  # compiled manifests and Dagster run configs, not layers
         for node in load_file(path, layer="t"):
             if isinstance(node, MapNode):
                 yield str(path.relative_to(ROOT)), node

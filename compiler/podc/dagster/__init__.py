@@ -2,8 +2,9 @@
 ``PodcRunLauncher`` does the same for run workers and ``PipesPodcClient`` for Dagster Pipes.
 
 Needs the ``podc[dagster]`` extra. ``import podc`` never imports this package, and the pure
-modules here (``tags``, ``migrate``, ``layers``, ``config``, ``events``) do not import Dagster:
-the executor names below are loaded on first use.
+modules here (``tags``, ``layers``, ``config``, ``events``, ``compile``, ``cluster``, and the
+dagster-k8s translation ``k8s_config`` / ``k8s_model`` / ``k8s_place`` / ``migrate``) do not
+import Dagster: the executor names below are loaded on first use.
 """
 
 from __future__ import annotations

@@ -1,12 +1,18 @@
 """A small Dagster project whose steps run as podc-compiled Kubernetes Jobs.
 
+The run config (``examples/dagster_project/run_config.yaml``) is written for dagster-k8s's
+``k8s_job_executor`` — ``job_namespace``, ``env_vars``, ``labels``, ``volumes``,
+``step_k8s_config``, ``per_step_k8s_config`` — plus podc's ``project``/``target``:
+``podc_executor`` reads those keys with dagster-k8s's meaning.
+
 * ``extract → transform → load``: data flows between step Jobs through the IO manager;
 * ``transform`` asks for the ``highmem`` project layer and adds its own CPU limit and toleration
   through op tags;
 * ``flaky`` fails on its first attempt (a counter file in ``$PODC_EXAMPLE_STATE_DIR``) and
   succeeds when Dagster retries it — in a new Job, with a new attempt name;
 * ``broken`` always fails;
-* ``migrated`` still carries a dagster-k8s ``dagster-k8s/config`` tag, translated by podc;
+* ``migrated`` still carries a dagster-k8s ``dagster-k8s/config`` tag (its ``FOO`` and its
+  ``scratch`` volume redefine the executor's: one of each in the Job, where dagster-k8s emits two);
 * ``slow_job`` sleeps, for cancellation; ``scripted_job`` is for the emulator's scripted mode,
   where each op's Pod is told how to fail;
 * ``guarded_job``: steps podc refuses to submit (a policy violation, an unknown layer name).
@@ -67,7 +73,7 @@ def broken() -> None:
 
 @op(tags={"dagster-k8s/config": {
     "container_config": {
-        "name": "dagster",  # podc's container is always `main`: dropped with a warning
+        "name": "dagster",  # podc's step container is always `main`: a warning names this key
         "env": [{"name": "FOO", "value": "from-tag"}],
         "volume_mounts": [{"name": "scratch", "mount_path": "/scratch"}],
     },
