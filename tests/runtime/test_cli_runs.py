@@ -49,6 +49,9 @@ def test_runs_lists_each_run_with_job_states(cluster, tmp_path, capsys):
     assert {j["stepKey"]: j["phase"] for j in runs["nightly-1"]["jobs"]} == {"a": "succeeded", "b": "failed"}
     code, out, _ = call(runs_cmd, "--kubeconfig", kc, "-n", "elsewhere")
     assert code == 0 and out.strip() == "no podc runs in namespace elsewhere"
+    from podc.runtime import podc_threads
+
+    assert podc_threads() == []  # the commands leave no thread behind (the emulator's aside)
 
 
 def test_cancel_removes_a_runs_jobs_and_pods_and_says_what(cluster, tmp_path, capsys):
@@ -69,6 +72,9 @@ def test_cancel_removes_a_runs_jobs_and_pods_and_says_what(cluster, tmp_path, ca
     assert len(cluster.store.list("pods", "default")) == 1  # the other run's Pod is untouched
     code, _, err = call(cancel_cmd, "to-cancel", "--kubeconfig", kc)
     assert code == 1 and "nothing to cancel" in err
+    from podc.runtime import podc_threads
+
+    assert podc_threads() == []
 
 
 def test_logs_of_a_run_and_of_one_step(cluster, tmp_path, capsys):

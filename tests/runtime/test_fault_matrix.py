@@ -124,6 +124,8 @@ def test_conflict_with_foreign_job_is_refused(cluster, make_runtime):
         rt.submit(job_manifest("x", "sleep"))
     assert len(store_jobs(cluster)) == 1
     api.delete_job(other.transport, "default", name, "Background")
+    # the foreign Job's Pod goes with the emulator's garbage collector, not with our run
+    cluster.wait_for(lambda: not store_jobs(cluster) and not store_pods(cluster), timeout=10)
     cleanup(cluster, rt)
 
 

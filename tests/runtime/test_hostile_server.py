@@ -13,7 +13,7 @@ import pytest
 
 from hostile import JOB_YAML, TOKEN, Hostile, podc
 
-BOUND = 10.0  # seconds for a `--timeout 3` command, process start-up included
+BOUND = 10.0  # seconds for a `--timeout 3` command, process start-up included (on a quiet machine)
 
 
 def submit(tmp_path, kubeconfig, *extra, timeout="3", rss=False):
@@ -21,6 +21,15 @@ def submit(tmp_path, kubeconfig, *extra, timeout="3", rss=False):
     job.write_text(JOB_YAML)
     return podc("submit", str(job), "--kubeconfig", kubeconfig, "--wait", "--timeout", timeout,
                 *extra, rss=rss)
+
+
+def bound(tmp_path, seconds: float = BOUND) -> float:
+    """``seconds``, or more on a machine so loaded that starting Python and importing the
+    Kubernetes client alone takes seconds: the same command failing before any request
+    (a kubeconfig without server) measures that, and the bound is what it took plus the rest."""
+    with Hostile() as srv:
+        _, _, _, startup = submit(tmp_path, srv.kubeconfig(tmp_path / "kc-startup", cluster={}))
+    return max(seconds, startup + seconds - 1.5)
 
 
 def one_clear_line(err: str) -> str:
@@ -49,7 +58,7 @@ def _drip_body(h):
 def test_a_dripping_server_is_bounded_by_timeout(tmp_path, behave):
     with Hostile(behave) as srv:
         code, out, err, took = submit(tmp_path, srv.kubeconfig(tmp_path / "kc"))
-    assert code == 1 and took < BOUND, (took, err)
+    assert code == 1 and took < bound(tmp_path), (took, err)
     line = one_clear_line(err)
     assert "no complete answer before the deadline" in line
 
@@ -64,7 +73,7 @@ def test_429_retry_after_stays_inside_the_timeout(tmp_path, retry_after):
     with Hostile(busy) as srv:
         # 5 s: room for a loaded machine to start Python and send the first request
         code, out, err, took = submit(tmp_path, srv.kubeconfig(tmp_path / "kc"), timeout="5")
-    assert code == 1 and took < BOUND + 2, (took, err)
+    assert code == 1 and took < bound(tmp_path, BOUND + 2), (took, err)
     line = one_clear_line(err)
     assert "429" in line and f"asked to retry in {retry_after}s, past the deadline" in line
 
@@ -78,7 +87,7 @@ def test_500_forever_gets_bounded_retries_then_fails(tmp_path):
     with Hostile(broken) as srv:
         code, out, err, took = submit(tmp_path, srv.kubeconfig(tmp_path / "kc"), timeout="30")
         lists = [s for s in srv.seen if s[0] == "GET"]
-    assert code == 1 and took < 20, (took, err)  # the retry policy ends it, not the 30 s timeout
+    assert code == 1 and took < bound(tmp_path, 20), (took, err)  # the retry policy ends it, not the 30 s timeout
     line = one_clear_line(err)
     assert "500 InternalError" in line and "gave up after" in line
     assert 2 <= len(lists) <= 14  # bounded retries (two list calls of at most 6 attempts)
@@ -95,13 +104,17 @@ def test_401_403_fail_at_once(tmp_path, status):
     with Hostile(deny) as srv:
         code, out, err, took = submit(tmp_path, srv.kubeconfig(tmp_path / "kc"), timeout="60")
         requests = len(srv.seen)
-    assert code == 1 and took < BOUND, (took, err)
+    assert code == 1 and took < bound(tmp_path), (took, err)
     line = one_clear_line(err)
     assert f"({status})" in line or f"{status} " in line
     assert requests <= 2  # the first request of each watch, no retries
 
 
-def test_error_body_echoing_headers_never_prints_the_token(tmp_path):
+@pytest.mark.parametrize("user", [{"token": TOKEN}, {"username": "ci", "password": TOKEN}],
+                         ids=["bearer", "basic"])
+def test_error_body_echoing_headers_never_prints_the_token(tmp_path, user):
+    import base64
+
     def echo(h):
         h.body()
         page = ("<html><body><h1>502 Bad Gateway</h1><pre>" + "\n".join(
@@ -114,11 +127,12 @@ def test_error_body_echoing_headers_never_prints_the_token(tmp_path):
         return True
 
     with Hostile(echo) as srv:
-        code, out, err, took = submit(tmp_path, srv.kubeconfig(tmp_path / "kc"))
-        sent = [s[2].get("authorization") or s[2].get("Authorization") for s in srv.seen]
-    assert any(TOKEN in (a or "") for a in sent)  # the token was sent, and echoed back
-    assert code == 1 and took < BOUND
-    assert TOKEN not in out + err and TOKEN[:12] not in out + err
+        code, out, err, took = submit(tmp_path, srv.kubeconfig(tmp_path / "kc", user=user))
+        sent = " ".join(s[2].get("authorization") or s[2].get("Authorization") or "" for s in srv.seen)
+    basic = base64.b64encode(f"ci:{TOKEN}".encode()).decode()
+    assert TOKEN in sent or basic in sent  # the credential was sent, and echoed back
+    assert code == 1 and took < bound(tmp_path)
+    assert TOKEN not in out + err and TOKEN[:12] not in out + err and basic[:16] not in out + err
     assert "502" in one_clear_line(err) and "***" in err
 
 
@@ -137,7 +151,7 @@ def test_huge_list_is_a_clear_error_with_bounded_memory(tmp_path):
 
     with Hostile(huge) as srv:
         code, out, err, took = submit(tmp_path, srv.kubeconfig(tmp_path / "kc"), timeout="30", rss=True)
-    assert code == 1 and took < 20, (took, err)
+    assert code == 1 and took < bound(tmp_path, 20), (took, err)
     maxrss = int(err.rsplit("maxrss=", 1)[1].split()[0])
     assert maxrss < 350, maxrss  # MiB; before: 1.4 GB and an empty MemoryError()
     assert "more than 32 MiB" in err and "MemoryError" not in err
@@ -148,7 +162,7 @@ def test_kubeconfig_cluster_without_server_is_one_line_exit_2(tmp_path):
         kc = srv.kubeconfig(tmp_path / "kc", cluster={})
         code, out, err, took = submit(tmp_path, kc)
         assert not srv.seen
-    assert code == 2 and took < BOUND
+    assert code == 2 and took < bound(tmp_path)
     assert "has no `server`" in one_clear_line(err)
     assert "FutureWarning" not in err
 
@@ -163,7 +177,7 @@ def test_kubeconfig_server_without_scheme_is_refused(tmp_path, server):
 def test_tls_verification_failure_fails_at_once(tmp_path):
     with Hostile(tls_dir=tmp_path) as srv:
         code, out, err, took = submit(tmp_path, srv.kubeconfig(tmp_path / "kc"), timeout="60")
-    assert code == 1 and took < BOUND, (took, err)
+    assert code == 1 and took < bound(tmp_path), (took, err)
     line = one_clear_line(err)
     assert "TLS: cannot verify the API server" in line and "self-signed certificate" in line
 
@@ -191,7 +205,7 @@ def test_a_hung_credential_plugin_is_bounded(tmp_path):
         kc = srv.kubeconfig(tmp_path / "kc", user=_plugin(tmp_path, "import time; time.sleep(600)"))
         code, out, err, took = submit(tmp_path, kc)
         assert not srv.seen
-    assert code == 2 and took < BOUND, (took, err)
+    assert code == 2 and took < bound(tmp_path), (took, err)
     assert "did not answer within" in one_clear_line(err)
 
 
@@ -203,7 +217,7 @@ def test_a_failing_credential_plugin_shows_its_stderr_and_fails(tmp_path):
         kc = srv.kubeconfig(tmp_path / "kc", user=_plugin(tmp_path, failing, env))
         code, out, err, took = submit(tmp_path, kc)
         assert not srv.seen  # no unauthenticated request and no misleading 401
-    assert code == 2 and took < BOUND
+    assert code == 2 and took < bound(tmp_path)
     line = one_clear_line(err)
     assert "credential plugin `python" in line and "failed (exit 3" in line
     assert "SSO session expired" in line and "plugin-env-secret-value" not in err

@@ -12,7 +12,7 @@ from podc.runtime.naming import (LABEL_RUN_ID, LABEL_STEP_KEY, job_name, label_v
 from podc.runtime.retry import ApiError, ExponentialBackoff, NoRetry, is_retryable
 
 DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-LABEL = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+LABEL = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\Z")  # \Z: `$` would accept a trailing newline
 
 
 def test_job_name_is_readable_and_deterministic():

@@ -112,7 +112,7 @@ def test_deadline_scope_bounds_a_request_and_its_retries(tmp_path):
         with deadline_scope(2.5), pytest.raises(ApiError) as info:
             transport.request("GET", "/api/v1/namespaces/default/pods")
         took = time.monotonic() - t0
-    assert took < 3.5, took
+    assert took < 4.5, took
     assert info.value.kind == "deadline" and "gave up after" in str(info.value)
 
 
@@ -131,7 +131,7 @@ def test_submit_timeout_bounds_a_stalled_create(tmp_path):
             t0 = time.monotonic()
             with pytest.raises(ApiError) as info:
                 rt.submit(job_manifest("a"), timeout=1.5)
-            assert time.monotonic() - t0 < 3.0
+            assert time.monotonic() - t0 < 4.0
             assert info.value.kind == "deadline"
         finally:
             assert rt.close(timeout=5)

@@ -5,11 +5,10 @@ there after ``--timeout`` (default 60 s) or the API refused, 2 usage or no usabl
 
 from __future__ import annotations
 
-import time
 from typing import Any, Sequence, TextIO
 
-from podc.cli.cluster_opts import (EXIT_FAILED, EXIT_USAGE, Parser, add_cluster_options,
-                                   api_error_line, main_for, open_cluster, parse, require_runtime)
+from podc.cli.cluster_opts import (EXIT_FAILED, Parser, add_cluster_options, api_error_line,
+                                   main_for, run_command)
 
 __all__ = ["main", "run"]
 
@@ -26,22 +25,17 @@ def _plural(n: int, word: str) -> str:
 
 
 def run(argv: Sequence[str], out: TextIO, err: TextIO, api_client: Any = None) -> int:
-    args = parse(_parser(), argv, err)
-    if isinstance(args, int):
-        return args
-    if not require_runtime("cancel", err):
-        return EXIT_USAGE
-    timeout = args.timeout or 60.0
-    deadline = time.monotonic() + timeout
-    cluster = open_cluster("cancel", args, err, api_client=api_client, deadline=deadline)
-    if isinstance(cluster, int):
-        return cluster
+    return run_command("cancel", _parser(), argv, out, err, _connected, api_client=api_client)
+
+
+def _connected(args: Any, cluster: Any, out: TextIO, err: TextIO) -> int:
     from podc.runtime import ApiError, Runtime
     from podc.runtime.api import pods_path
     from podc.runtime.naming import run_selector
     from podc.runtime.runs import run_jobs
     from podc.runtime.watch import list_all
 
+    timeout = args.timeout or 60.0
     ns, run_id = cluster.namespace, args.run_id
     rt = None
     try:

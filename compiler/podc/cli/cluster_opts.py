@@ -9,7 +9,7 @@ import time
 from typing import Any, Sequence, TextIO
 
 __all__ = ["Parser", "add_cluster_options", "parse", "require_runtime", "Cluster", "open_cluster",
-           "api_error_line", "EXIT_FAILED", "EXIT_USAGE"]
+           "run_command", "api_error_line", "EXIT_FAILED", "EXIT_USAGE"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 INSTALL_HINT = "pip install 'podc[runtime]'"
@@ -58,9 +58,13 @@ def parse(parser: Parser, argv: Sequence[str], err: TextIO) -> argparse.Namespac
 
 def require_runtime(command: str, err: TextIO) -> bool:
     """True when the Kubernetes client is installed; else says how to install it."""
-    from podc.runtime.cluster import client_installed
+    try:
+        from podc.runtime.cluster import client_installed
 
-    if not client_installed():
+        installed = client_installed()
+    except ImportError:
+        installed = False
+    if not installed:
         print(f"podc {command}: needs the Kubernetes client: {INSTALL_HINT}", file=err)
         return False
     return True
@@ -71,6 +75,12 @@ class Cluster:
 
     def __init__(self, transport: Any, namespace: str, deadline: float | None) -> None:
         self.transport, self.namespace, self.deadline = transport, namespace, deadline
+
+    def close(self) -> None:
+        """Let the deadline watchdog thread go now (it would linger a moment otherwise)."""
+        from podc.runtime.deadline import watchdog
+
+        watchdog.stop_if_idle(1.0)
 
     def left(self, default: float) -> float:
         """Seconds until the deadline (``default`` when the command has none)."""
@@ -96,6 +106,32 @@ def open_cluster(command: str, args: argparse.Namespace, err: TextIO, *,
         return EXIT_USAGE
     ns = namespace or args.namespace or default_namespace(args.kubeconfig, args.context)
     return Cluster(transport, ns, deadline)
+
+
+def run_command(command: str, parser: Parser, argv: Sequence[str], out: TextIO, err: TextIO,
+                body: Any, *, api_client: Any = None, check: Any = None,
+                default_timeout: Any = 60.0) -> int:
+    """Parse, check the extra, connect within the command's ``--timeout`` (``default_timeout``,
+    or ``default_timeout(args)``), run ``body(args, cluster, out, err)``, let the watchdog go.
+    ``check(args)`` may return a usage error message."""
+    args = parse(parser, argv, err)
+    if isinstance(args, int):
+        return args
+    problem = check(args) if check is not None else None
+    if problem:
+        print(f"podc {command}: error: {problem}", file=err)
+        return EXIT_USAGE
+    if not require_runtime(command, err):
+        return EXIT_USAGE
+    timeout = args.timeout or (default_timeout(args) if callable(default_timeout) else default_timeout)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    cluster = open_cluster(command, args, err, api_client=api_client, deadline=deadline)
+    if isinstance(cluster, int):
+        return cluster
+    try:
+        return body(args, cluster, out, err)
+    finally:
+        cluster.close()
 
 
 def api_error_line(exc: BaseException) -> str:

@@ -8,11 +8,10 @@ the run or step is not found or the API refused; 2 usage or no usable kubeconfig
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any, Sequence, TextIO
 
-from podc.cli.cluster_opts import (EXIT_FAILED, EXIT_USAGE, Parser, add_cluster_options,
-                                   api_error_line, main_for, open_cluster, parse, require_runtime)
+from podc.cli.cluster_opts import (EXIT_FAILED, Parser, add_cluster_options, api_error_line,
+                                   main_for, run_command)
 
 __all__ = ["main", "run"]
 
@@ -46,19 +45,12 @@ def _step(job: dict[str, Any]) -> str:
 
 
 def run(argv: Sequence[str], out: TextIO, err: TextIO, api_client: Any = None) -> int:
-    args = parse(_parser(), argv, err)
-    if isinstance(args, int):
-        return args
-    if args.tail is not None and args.tail < 0:
-        print("podc logs: error: --tail must be 0 or more", file=err)
-        return EXIT_USAGE
-    if not require_runtime("logs", err):
-        return EXIT_USAGE
-    timeout = args.timeout or (None if args.follow else 60.0)
-    deadline = None if timeout is None else time.monotonic() + timeout
-    cluster = open_cluster("logs", args, err, api_client=api_client, deadline=deadline)
-    if isinstance(cluster, int):
-        return cluster
+    return run_command("logs", _parser(), argv, out, err, _connected, api_client=api_client,
+                       check=lambda a: "--tail must be 0 or more" if a.tail is not None and a.tail < 0 else None,
+                       default_timeout=lambda a: None if a.follow else 60.0)
+
+
+def _connected(args: Any, cluster: Any, out: TextIO, err: TextIO) -> int:
     from podc.runtime.api import pod_log_path, pods_path
     from podc.runtime.logs import default_container
     from podc.runtime.naming import run_selector

@@ -5,11 +5,10 @@ API refused, 2 usage or no usable kubeconfig."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Any, Sequence, TextIO
 
-from podc.cli.cluster_opts import (EXIT_FAILED, EXIT_USAGE, Parser, add_cluster_options,
-                                   api_error_line, main_for, open_cluster, parse, require_runtime)
+from podc.cli.cluster_opts import (EXIT_FAILED, Parser, add_cluster_options, api_error_line,
+                                   main_for, run_command)
 
 __all__ = ["main", "run"]
 
@@ -24,15 +23,10 @@ def _parser() -> Parser:
 
 
 def run(argv: Sequence[str], out: TextIO, err: TextIO, api_client: Any = None) -> int:
-    args = parse(_parser(), argv, err)
-    if isinstance(args, int):
-        return args
-    if not require_runtime("runs", err):
-        return EXIT_USAGE
-    deadline = time.monotonic() + (args.timeout or 60.0)
-    cluster = open_cluster("runs", args, err, api_client=api_client, deadline=deadline)
-    if isinstance(cluster, int):
-        return cluster
+    return run_command("runs", _parser(), argv, out, err, _connected, api_client=api_client)
+
+
+def _connected(args: Any, cluster: Any, out: TextIO, err: TextIO) -> int:
     from podc.runtime.diagnose import JobPhase
     from podc.runtime.retry import ApiError
     from podc.runtime.runs import format_age, list_runs

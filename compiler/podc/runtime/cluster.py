@@ -74,7 +74,7 @@ def default_namespace(kubeconfig: str | None = None, context: str | None = None)
 def connect(*, kubeconfig: str | None = None, context: str | None = None,
             in_cluster: bool | None = None, api_client: Any = None,
             retry: RetryPolicy | None = None,
-            timeout: tuple[float, float] = (5.0, 30.0), request_timeout: float = 30.0,
+            timeout: tuple[float, float] = (5.0, 30.0), request_timeout: float = 60.0,
             exec_timeout: float = 60.0, deadline: float | None = None,
             warn: Callable[[str], None] | None = None) -> HttpTransport:
     """A transport for the cluster.

@@ -69,7 +69,7 @@ class Watchdog:
     thread. The thread exits once nothing has been scheduled for ``linger`` seconds, or at once
     through :meth:`stop_if_idle` (called by ``Runtime.close()``), so no thread outlives its use."""
 
-    def __init__(self, name: str = "podc-deadline", linger: float = 1.0) -> None:
+    def __init__(self, name: str = "podc-deadline", linger: float = 0.5) -> None:
         self._name = name
         self._linger = linger
         self._cond = threading.Condition()

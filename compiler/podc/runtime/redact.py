@@ -37,10 +37,11 @@ class Redactor:
         self.add(*secrets)
 
     def add(self, *secrets: str | None) -> None:
+        new = {v for secret in secrets for v in _variants(secret)} - self._secrets
+        if not new:  # the usual case: the same token on every request
+            return
         with self._lock:
-            for secret in secrets:
-                for variant in _variants(secret):
-                    self._secrets.add(variant)
+            self._secrets |= new
             self._ordered = sorted(self._secrets, key=len, reverse=True)
 
     def __call__(self, text: Any) -> str:

@@ -66,7 +66,7 @@ class HttpTransport:
     """
 
     def __init__(self, api_client: Any, *, retry: RetryPolicy | None = None,
-                 timeout: tuple[float, float] = (5.0, 30.0), request_timeout: float = 30.0,
+                 timeout: tuple[float, float] = (5.0, 30.0), request_timeout: float = 60.0,
                  call_timeout: float = 120.0, stream_read_timeout: float = 330.0,
                  max_response_bytes: int = 32 * MiB, max_line_bytes: int = 16 * MiB,
                  sleep: Callable[[float], None] | None = None,
