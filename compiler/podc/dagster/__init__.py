@@ -3,8 +3,9 @@
 
 Needs the ``podc[dagster]`` extra. ``import podc`` never imports this package, and the pure
 modules here (``tags``, ``layers``, ``config``, ``events``, ``compile``, ``cluster``, and the
-dagster-k8s translation ``k8s_config`` / ``k8s_model`` / ``k8s_place`` / ``migrate``) do not
-import Dagster: the executor names below are loaded on first use.
+dagster-k8s translation ``k8s_config`` / ``k8s_model`` / ``k8s_place`` / ``migrate``, the
+launcher's ``launcher_config`` / ``run_layers`` / ``run_workers`` and Pipes' ``pipes_layers``) do
+not import Dagster: the names below are loaded on first use.
 """
 
 from __future__ import annotations
