@@ -45,7 +45,6 @@ TIMEOUT = 180
 SKIPPED: dict[tuple[str, str], str] = {
     ("docs/runtime.md", "podc submit"): "submits to a real cluster and waits for it",
     ("docs/runtime.md", "from podc.runtime import Runtime"): "needs a real cluster (kubeconfig)",
-    ("docs/dagster.md", "from dagster import execute_job"): "owned by the Dagster docs (their fix is pending)",
     ("README.md", "$ podc check            # a project whose ml"): "shows the output of a hypothetical project",
 }
 

@@ -456,3 +456,15 @@ def test_generated_documents_match_the_full_loader(docs, style):
         assert fast[0] == "error" and full[1][0] in fast[1], text
     else:
         assert fast == full, text
+
+
+def test_a_syntax_error_reads_the_same_alone_or_after_other_documents():
+    """The C parser rejects `{a:b: …}` that the pure parser accepts; the error in a later document
+    must read the same whether the reader sees the whole stream or that document alone."""
+    def message(text):
+        with pytest.raises(PodcError) as e:
+            load_text(text, "in.yaml")
+        d = e.value.diagnostics[0]
+        return d.message, d.pos.col
+
+    assert message("{a:b: yes, yes: yes}\n--- {yes: ?x}\n") == message("--- {yes: ?x}\n")

@@ -200,9 +200,12 @@ def _load_slow(text: str, filename: str, builder: "_Builder") -> list[Node]:
             try:
                 composed = list(_pure_yaml().compose_all(text))
             except MarkedYAMLError as lenient:
-                # Report where both parsers fail: the C parser's wording, unless it stopped
-                # earlier at something the pure parser accepts (its error then is the real one).
-                raise (lenient if _mark(lenient) > _mark(strict) else strict) from None
+                # Report where both parsers fail, in the C parser's wording: if the C parser
+                # stopped earlier at something the pure parser accepts, ask it again about the
+                # failing document alone, so the error reads the same whichever slice is read.
+                if _mark(lenient) > _mark(strict):
+                    strict = _strict_error_in_document(text, lenient) or lenient
+                raise strict from None
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         pos = Pos(filename, mark.line + 1, mark.column + 1) if mark else Pos(filename)
@@ -345,6 +348,21 @@ class _Builder:
     def _unknown_tag(self, ynode, hint: str | None = None) -> None:
         self.diags.add("yaml.tag", f"unsupported YAML tag {ynode.tag!r}", self.pos(ynode),
                        hint=hint or "podc understands !replace and !delete (merge directives); remove other tags")
+
+
+def _strict_error_in_document(text: str, lenient):
+    """The C parser's error for the document holding ``lenient``'s mark, the earlier documents
+    blanked (line numbers kept); None when it does not fail at that same mark."""
+    from ruamel.yaml.error import MarkedYAMLError
+
+    lines = text.split("\n")
+    line = _mark(lenient)[0]
+    start = next((i for i in range(min(line, len(lines) - 1), -1, -1) if lines[i].startswith("---")), 0)
+    try:
+        list(_yaml().compose_all("\n" * start + "\n".join(lines[start:])))
+    except MarkedYAMLError as e:
+        return e if _mark(e) == _mark(lenient) else None
+    return None
 
 
 def _mark(e) -> tuple[int, int]:
