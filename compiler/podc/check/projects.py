@@ -126,6 +126,8 @@ def project_options(project: Any, cli: CliOverrides, diags: Diagnostics) -> Chec
 
 def _admission(listed: Any, base: Path, pos_of, cli: CliOverrides, diags: Diagnostics):
     """``policies.admission`` (relative to podc.yaml) plus ``--admission`` paths."""
+    if not listed and not cli.admission_paths:
+        return None  # the admission engine (CEL included) costs ~17 ms to import: only when used
     from podc.check.admission import expand_paths, load_admission
 
     paths: list[str] = []

@@ -119,9 +119,21 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 
 def secret_names(params: Mapping[str, Any] | None = None) -> SecretNames:
-    """The matcher for (a rule's merged) parameters; a missing one takes its default. Cached."""
-    params = params or {}
-    return _build(tuple((k, _strings(params[k]) if k in params else DEFAULTS[k]) for k in PARAM_NAMES))
+    """The matcher for (a rule's merged) parameters; a missing one takes its default. Cached:
+    the checker asks once per document, nearly always with one of a few parameters objects."""
+    if params is not None:
+        hit = _by_params.get(id(params))
+        if hit is not None and hit[0] is params:
+            return hit[1]
+    found = _build(tuple((k, _strings(params[k]) if params and k in params else DEFAULTS[k]) for k in PARAM_NAMES))
+    if params is not None:
+        if len(_by_params) >= 16:
+            _by_params.clear()
+        _by_params[id(params)] = (params, found)  # held, so the id cannot be reused meanwhile
+    return found
+
+
+_by_params: dict[int, tuple[Any, SecretNames]] = {}
 
 
 @lru_cache(maxsize=64)
@@ -163,11 +175,33 @@ _VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+# A literal piece each pattern needs (lower case: compared with the lowered text), so most
+# strings are cleared by a few substring tests instead of thirteen regular expressions.
+_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "a PEM private key": ("private key",), "a JWT": ("eyj",), "a GitHub token": ("gh", "github_pat_"),
+    "a Slack token": ("xox",), "an AWS access key": ("akia", "asia"), "a Stripe key": ("_live_",),
+    "a GitLab token": ("glpat-",), "a Google API key": ("aiza",), "an npm token": ("npm_",),
+    "a Hugging Face token": ("hf_",), "a bearer credential": ("bearer ",),
+    "a basic-auth credential": ("basic ",), "a URL with a password": ("://",),
+}
+
+
+_ANY_TRIGGER = re.compile("|".join(sorted({re.escape(t) for ts in _TRIGGERS.values() for t in ts})))
+
+
+def _candidates(text: str) -> list[tuple[str, re.Pattern[str]]]:
+    low = text.lower()
+    if not _ANY_TRIGGER.search(low):
+        return []
+    return [(what, pattern) for what, pattern in _VALUE_PATTERNS
+            if any(t in low for t in _TRIGGERS[what])]
+
+
 def value_match(value: Any) -> str | None:
     """What makes ``value`` look like a secret (``a GitHub token``…), or None."""
     if not isinstance(value, str) or len(value) < 8:
         return None
-    for what, pattern in _VALUE_PATTERNS:
+    for what, pattern in _candidates(value):
         if pattern.search(value):
             return what
     return None
@@ -190,7 +224,7 @@ def redact_text(text: str) -> str:
     """Free text (a message, a log line, an argument) with every secret-looking value replaced."""
     if not isinstance(text, str) or len(text) < 8:
         return text
-    for what, pattern in _VALUE_PATTERNS:
+    for what, pattern in _candidates(text):
         if what == "a URL with a password":
             text = pattern.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + _REDACTED, text)
         else:
