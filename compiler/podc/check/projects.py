@@ -214,7 +214,7 @@ def check_schema(jobs: list, project: Any) -> CheckResult:
 
 
 def check_compiled(jobs: list, project: Any, layers: Mapping[str, Any] | None = None,
-                   policies: bool = True, stats: dict | None = None) -> list[Diagnostic]:
+                   policies: bool = True) -> list[Diagnostic]:
     """The check step of a compile (``podc.compile_project(check=True)``, ``podc compile``): the project's policies on its compiled
     targets, after exceptions, as diagnostics located at the layer lines (code
     ``check.<policy>.<rule>``, the violation's own severity). Expired exceptions come back as
@@ -225,8 +225,6 @@ def check_compiled(jobs: list, project: Any, layers: Mapping[str, Any] | None = 
     server would reject what they reject). Suppressed violations come back as ``info``
     diagnostics (code ``check.suppressed``) naming the exception, so a compile can count them."""
     result = check_jobs(jobs, project, layers=layers) if policies else check_schema(jobs, project)
-    if stats is not None:  # `podc compile` says how many violations exceptions suppressed
-        stats["suppressed"] = result.suppressed
     out = [n for n in result.notices if n.severity != "info"]
     for doc in result.documents:
         for s in doc.suppressed:

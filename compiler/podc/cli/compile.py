@@ -166,9 +166,9 @@ def build_outputs(*, project: str = ".", files: Sequence[str] = (), profile: str
 
     # The schema and API-server rules always run (the API server would reject what they reject);
     # --no-policy skips the policy packs only.
-    stats: dict = {}
-    findings = check_compiled(result.jobs, proj, result.layers, policies=policy, stats=stats)
-    failed = report_compile_diagnostics(result.diagnostics, findings, stats.get("suppressed", 0))
+    findings = check_compiled(result.jobs, proj, result.layers, policies=policy)
+    suppressed = sum(d.code == "check.suppressed" for d in findings)  # one info diagnostic each
+    failed = report_compile_diagnostics(result.diagnostics, findings, suppressed)
     marker = marker_line(__version__, Path(os.path.relpath(proj.path, out_dir)).as_posix())
     contents = {f"{job.target}{ext}": render_document(job.manifest, fmt, marker) for job in result.jobs}
     return Built(proj, result, out_dir, contents, selected, failed)
