@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any, Iterable, Sequence
 
+from podc._gcpause import gc_paused
 from podc.errors import PodcError
 from podc.pipeline import CompileResult, LayerInput, compile_layers, compile_loaded as _compile_loaded, load_project
 from podc.project.layers import LayerCache
@@ -32,8 +33,9 @@ def compile_project(path: "str | os.PathLike | Project" = ".", profile: str | No
     the layer lines; errors there mean the compile failed the gate). Bad input raises
     :class:`~podc.errors.PodcError` with every diagnostic of the run.
     """
-    project = path if isinstance(path, Project) else load_project(path)
-    return compile_loaded(project, profile, targets, extra_layers, check=check)
+    with gc_paused():  # one pause for load + compile + check: see podc._gcpause on large pauses
+        project = path if isinstance(path, Project) else load_project(path)
+        return compile_loaded(project, profile, targets, extra_layers, check=check)
 
 
 def compile_loaded(project: Project, profile: str | None = None, targets: Iterable[str] | None = None,
@@ -60,8 +62,9 @@ def check_project(path: "str | os.PathLike | Project" = ".", profile: str | None
     from podc.check.projects import check_jobs
     from podc.errors import Diagnostics
 
-    project = path if isinstance(path, Project) else load_project(path)
-    result = _compile_loaded(project, profile, targets)
+    with gc_paused():
+        project = path if isinstance(path, Project) else load_project(path)
+        result = _compile_loaded(project, profile, targets)
     errors = [d for d in result.diagnostics if d.severity == "error"]
     if errors:
         raise PodcError(errors)

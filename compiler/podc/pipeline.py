@@ -246,8 +246,9 @@ def compile_project(path: "str | os.PathLike | Project" = ".", profile: str | No
     ``extra_layers`` are applied last to every target. This is the compiler alone: to compile
     *and* run the project's policies, use :func:`podc.api.compile_project` (``podc.compile_project``).
     """
-    project = path if isinstance(path, Project) else load_project(path)
-    return compile_loaded(project, profile, targets, extra_layers)
+    with gc_paused():  # one pause for load + compile: see podc._gcpause on large pauses
+        project = path if isinstance(path, Project) else load_project(path)
+        return compile_loaded(project, profile, targets, extra_layers)
 
 
 def compile_loaded(project: Project, profile: str | None = None, targets: Iterable[str] | None = None,

@@ -82,6 +82,7 @@ def check_directives(root: MapNode, diags: Diagnostics, prefix: str = "layer") -
             if value.directive == "delete" and type(value) is not ScalarNode:
                 wrong.append((value, ((), key)))
             data[key] = None if value.directive == "delete" else plain(value, key, ((), key))
+    del plain  # a recursive closure is a reference cycle: break it, or each layer leaves garbage
     for node, path in wrong:
         _whole_delete(node, _flatten(path), diags, prefix)
     for item, key, path in bad:

@@ -179,7 +179,10 @@ def _fast_nodes(doc: tuple, filename: str, layer: str) -> Node:
             return SeqNode([build(v) for v in value], origin)
         return ScalarNode(value, origin)
 
-    return build(data)
+    try:
+        return build(data)
+    finally:
+        del build  # a recursive closure is a reference cycle: break it, or each file leaves garbage
 
 
 def _load_slow(text: str, filename: str, builder: "_Builder") -> list[Node]:
