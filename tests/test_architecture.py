@@ -24,15 +24,17 @@ PKG = Path(__file__).resolve().parents[1] / "compiler" / "podc"
 # The stages, as packages: the folder names are the README's pipeline diagram.
 STAGES = ("source", "model", "normalize", "merge", "render", "project", "check")
 CORE = ("errors", "tree", "source", "resources", "kube", "model", "normalize", "merge", "render", "project",
-        "pipeline", "api", "emit", "_version", "_lazy", "_gcpause", "_pipes", "_data_cache")
+        "pipeline", "api", "emit", "_version", "_lazy", "_gcpause", "_pipes", "_data_cache", "_record", "_digest")
 # what each area may import from podc (first component of module names below "podc.")
-_BASE = ("errors", "tree", "_lazy", "_gcpause", "_version")
+_BASE = ("errors", "tree", "_lazy", "_gcpause", "_version", "_record", "_digest")
 ALLOWED = {
-    "errors": ("errors", "kube"),  # kube.secrets: messages never print secret-looking values
-    "tree": ("errors", "tree"),
-    "kube": ("kube",),
+    "errors": ("errors", "kube", "_record"),  # kube.secrets: messages never print secret-looking values
+    "tree": ("errors", "tree", "_record"),
+    "_record": (),
+    "_digest": (),
+    "kube": ("kube", "_record", "_digest"),
     "source": (*_BASE, "source", "_pipes"),
-    "_pipes": ("errors",),
+    "_pipes": ("errors", "_record"),
     "model": (*_BASE, "model", "kube", "resources"),
     "normalize": (*_BASE, "normalize", "model", "kube", "resources"),
     "merge": (*_BASE, "merge"),

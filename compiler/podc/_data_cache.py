@@ -20,13 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-try:  # the interpreter's built-in SHA-256: importing hashlib loads OpenSSL (~3 ms of a short run)
-    from _sha256 import sha256  # type: ignore[import-not-found]  (Python 3.11)
-except ImportError:
-    try:
-        from _sha2 import sha256  # type: ignore[import-not-found,no-redef]  (Python 3.12+)
-    except ImportError:
-        from hashlib import sha256  # type: ignore[assignment]
+from podc._digest import sha256
+
 
 __all__ = ["cached", "cache_dir", "file_digest"]
 

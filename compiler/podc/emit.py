@@ -13,15 +13,15 @@ manifest is updated under a lock on the folder; files get mode 0666 minus the um
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from podc._digest import sha256
+from podc._record import field, record
 from podc.errors import PodcError, Pos
 
 __all__ = [
@@ -200,7 +200,7 @@ def render_document(manifest: dict, fmt: str, marker: str | None) -> str:
 # Output folders
 
 
-@dataclass
+@record
 class OutputPlan:
     """What writing an output folder would do. ``--check`` reports it; compile applies it."""
 
@@ -233,7 +233,7 @@ def _read_manifest(out_dir: Path) -> dict[str, str | None]:
 
 
 def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    return sha256(data).hexdigest()
 
 
 def _generated(path: Path, recorded: dict[str, str | None]) -> bool:

@@ -12,9 +12,9 @@ This module imports nothing heavy: the CLI imports it on every start.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
+from podc._record import field, record
 from podc.kube.secrets import redact_text
 
 __all__ = [
@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@record(frozen=True, slots=True, order=True)
 class Pos:
     """A place in a source file. ``line`` and ``col`` are 1-based; 0 means unknown."""
 
@@ -57,7 +57,7 @@ NOWHERE = Pos()
 SEVERITIES = ("error", "warning", "info")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Diagnostic:
     """One problem found in the input.
 
@@ -95,7 +95,7 @@ class Diagnostic:
         return out
 
 
-@dataclass
+@record
 class Diagnostics:
     """An ordered, de-duplicated collection of diagnostics, filled by a stage as it goes."""
 

@@ -8,11 +8,11 @@ merges them and renders one :class:`~podc.render.CompiledJob` per target. Bad in
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence, Union
 
 from podc._gcpause import gc_paused  # noqa: F401  (re-exported: podc.pipeline.gc_paused)
+from podc._record import field, record
 from podc.errors import Diagnostic, Diagnostics, PodcError, Pos, did_you_mean
 from podc.project.layers import LayerCache, LayerRef, LoadedLayer, normalize_node
 from podc.project.loader import PROJECT_FILE, Project, Target, load_project, relabel
@@ -24,7 +24,7 @@ LayerInput = Union[str, os.PathLike, dict, "tuple[str, dict]", MapNode]
 Patch = tuple[MapNode, str]
 
 
-@dataclass
+@record
 class CompileResult:
     jobs: list  # list[CompiledJob], in the project's target order
     diagnostics: list[Diagnostic] = field(default_factory=list)  # warnings (errors raise)
@@ -33,7 +33,7 @@ class CompileResult:
     layers: dict[str, LoadedLayer] = field(default_factory=dict)  # layer files read, by path
 
 
-@dataclass
+@record
 class _Step:
     """One layer of a target, before normalisation: a cached file or an inline mapping."""
 

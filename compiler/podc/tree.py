@@ -18,9 +18,9 @@ Merge directives are read here, once, for YAML and Python input alike:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Iterator, Union
 
+from podc._record import record
 from podc.errors import Diagnostics, Pos
 
 __all__ = [
@@ -40,7 +40,7 @@ PATCH_KEY = "$patch"
 DIRECTIVES = ("replace", "delete")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Origin:
     """Which layer set a value, and where in its source."""
 

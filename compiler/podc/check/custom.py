@@ -33,9 +33,9 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from podc._record import field, record
 from podc.check.documents import Document, Violation, pod_parts
 from podc.errors import Diagnostics, PodcError, Pos, did_you_mean
 from podc.tree import MapNode, Node, ScalarNode, SeqNode, to_plain
@@ -51,7 +51,7 @@ _ID = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?\Z")
 _PARAM_REF = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
 
 
-@dataclass
+@record
 class CustomRule:
     id: str
     severity: str
@@ -65,7 +65,7 @@ class CustomRule:
     cel_pos: Pos = field(default_factory=Pos)
 
 
-@dataclass
+@record
 class CustomPolicy:
     name: str
     description: str

@@ -18,9 +18,9 @@ A kind that is neither (``Jbo`` in ``batch/v1``) is an input error with a did-yo
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
+from podc._record import field, record
 from podc.errors import Diagnostics, Pos, did_you_mean
 from podc.source.documents import node_locate, split_pointer
 from podc.tree import Node
@@ -68,7 +68,7 @@ node.k8s.io discovery.k8s.io events.k8s.io apiregistration.k8s.io certificates.k
 """.split())
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Violation:
     """One policy finding on one document. ``path`` is a JSON pointer into the object."""
 
@@ -85,7 +85,7 @@ class Violation:
         return (self.pos.file or "", self.pos.line, self.pos.col, self.path, self.policy, self.rule, self.message)
 
 
-@dataclass
+@record
 class Document:
     """One Kubernetes object to check."""
 

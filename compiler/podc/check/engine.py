@@ -10,15 +10,17 @@ JSON, SARIF or JUnit. Compiled targets are checked through
 
 from __future__ import annotations
 
-import datetime as _dt
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from podc._record import field, record
 from podc.check.custom import CustomPolicy
 from podc.check.documents import Document, Violation, pod_parts
 from podc.check.exceptions import PolicyException, apply_exceptions, validate_ids
 from podc.check.practices import PracticesConfig
 from podc.errors import Diagnostic, Diagnostics, PodcError
+
+if TYPE_CHECKING:
+    import datetime as _dt
 
 __all__ = ["CheckOptions", "CheckResult", "check_documents", "check_manifests", 
            "SEVERITY_RANK", "PSS_POLICY", "SCHEMA_POLICY", "known_rule_ids"]
@@ -29,7 +31,7 @@ SCHEMA_POLICY = "schema"
 PODC_POLICY = "podc"  # findings about the check itself (expired exceptions)
 
 
-@dataclass
+@record
 class CheckOptions:
     pss: str | None = "restricted"          # "level[:version]"; None or "none" disables
     kubernetes_version: str | None = None   # None -> latest supported
@@ -43,7 +45,7 @@ class CheckOptions:
     exception_rules: Any = None  # podc.check.exceptions.ExceptionRules (projects only)
 
 
-@dataclass
+@record
 class CheckResult:
     documents: list[Document]
     notices: list[Diagnostic]   # not tied to one object: skipped kinds, expired exceptions
@@ -147,7 +149,7 @@ def _scrub_secrets(doc: Document, found: list[Violation]) -> list[Violation]:
     """Messages never show the literal value of a secret-looking env var, nor any secret-looking
     value (a token, a password in a URL: :mod:`podc.kube.secrets`), whichever check wrote them
     (schema messages quote offending values)."""
-    from dataclasses import replace
+    from podc._record import replace
 
     from podc.check.practices import secret_literals
     from podc.kube.secrets import redact_text

@@ -17,10 +17,10 @@ it, and each of its entries must name a policy (or rule) the opt-in lists.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from podc._record import replace
 from podc.check.exceptions import ExceptionRules, PolicyException, canonical_policy, layer_may_except, read_exceptions
 from podc.errors import Diagnostics, Pos, did_you_mean
 from podc.tree import MapNode, Node, SeqNode

@@ -22,14 +22,16 @@ the object) are never suppressed. A suppressed violation is kept on its document
 
 from __future__ import annotations
 
-import datetime as _dt
 import fnmatch
-from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
+from podc._record import record
 from podc.check.documents import Document, Violation
 from podc.errors import Diagnostics, Pos, did_you_mean
 from podc.tree import MapNode, Node, ScalarNode, SeqNode, to_plain
+
+if TYPE_CHECKING:  # datetime is imported where a date is read: most projects have no exceptions
+    import datetime as _dt
 
 __all__ = ["PolicyException", "ExceptionRules", "Suppressed", "read_exceptions", "validate_ids",
            "apply_exceptions", "govern_expiry", "layer_may_except"]
@@ -40,7 +42,7 @@ _POLICY_ALIASES = {"pss": "pod-security"}
 _SCHEMA = "schema"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Suppressed:
     """A violation an exception accepted: reported as suppressed, never silently dropped."""
 
@@ -48,7 +50,7 @@ class Suppressed:
     exception: PolicyException
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ExceptionRules:
     """The project's rules for exceptions (``policies.layerExceptions`` / ``exceptionExpiry``).
 
@@ -72,11 +74,15 @@ def layer_may_except(rules: ExceptionRules, exc: "PolicyException") -> bool:
     return exc.policy in rules.layers or f"{exc.policy}/{exc.rule}" in rules.layers
 
 
-def govern_expiry(exceptions: Iterable["PolicyException"], rules: ExceptionRules, today: _dt.date,
+def govern_expiry(exceptions: Iterable["PolicyException"], rules: ExceptionRules, today: _dt.date | None,
                   diags: Diagnostics) -> None:
-    """Every exception has an expiry when the project requires one, at most ``max_days`` ahead."""
+    """Every exception has an expiry when the project requires one, at most ``max_days`` ahead
+    (``today`` by default the current date)."""
     if not rules.require_expiry and rules.max_days is None:
         return
+    import datetime as _dt
+
+    today = today or _dt.date.today()
     for exc in exceptions:
         if exc.expires is None:
             if rules.require_expiry:
@@ -97,7 +103,7 @@ def _where(pos: Pos | None, message: str) -> tuple:
     return ((pos, message),) if pos is not None and pos.file else ()
 
 
-@dataclass
+@record
 class PolicyException:
     policy: str
     rule: str
@@ -171,6 +177,8 @@ def _read_one(node: Node, diags: Diagnostics, layer: str | None) -> PolicyExcept
 def _date(node: Node | None, diags: Diagnostics) -> _dt.date | None:
     if node is None:
         return None
+    import datetime as _dt
+
     value = node.value if isinstance(node, ScalarNode) else None
     try:
         return _dt.date.fromisoformat(str(value)) if value is not None else None
@@ -198,6 +206,10 @@ def apply_exceptions(documents: list[Document], exceptions: list[PolicyException
 
     Expired exceptions do not apply; each is reported once as a warning at its own position.
     """
+    if not exceptions:
+        return 0
+    import datetime as _dt
+
     today = today or _dt.date.today()
     active: list[PolicyException] = []
     for exc in exceptions:

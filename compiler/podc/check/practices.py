@@ -8,13 +8,13 @@ nearest ancestor a layer set).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable, Iterator
 
+from podc._record import field, record
 from podc.check.documents import Document, Violation, pod_parts
-from podc.kube.secrets import secret_names, value_match
 from podc.errors import Diagnostics, Pos, did_you_mean
+from podc.kube.secrets import secret_names, value_match
 from podc.tree import to_plain
 
 __all__ = ["PracticeRule", "PracticesConfig", "load_pack", "evaluate", "rule_ids", "POLICY"]
@@ -23,7 +23,7 @@ POLICY = "best-practices"
 SEVERITIES = ("error", "warning", "info")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PracticeRule:
     id: str
     severity: str
@@ -34,7 +34,7 @@ class PracticeRule:
     pos: Pos
 
 
-@dataclass
+@record
 class PracticesConfig:
     """What a project (or the CLI) asks of the pack."""
 

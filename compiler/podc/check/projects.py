@@ -18,12 +18,11 @@ Layers may carry their own ``exceptions:`` list only when the project opts in
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from podc._record import record
 from podc.check.documents import Document, resolve
 from podc.check.engine import CheckOptions, CheckResult, SEVERITY_RANK, check_documents, known_rule_ids
 from podc.check.exception_sources import (exception_rules, layer_exceptions, read_exception_files,
@@ -40,7 +39,7 @@ _POLICY_KEYS = ("pss", "bestPractices", "custom", "admission", "exceptions", "ex
                 "exceptionExpiry", "failOn")
 
 
-@dataclass
+@record
 class CliOverrides:
     """Command-line settings; None means "use the project's"."""
 
@@ -199,7 +198,7 @@ def check_jobs(jobs: list, project: Any, cli: CliOverrides | None = None,
     opts.exceptions.extend(layer_exceptions(jobs, str(getattr(project, "path", "")), layers, rules, diags))
     if not diags.errors:
         validate_layer_opt_in(rules, known_rule_ids(opts.custom), diags)
-        govern_expiry(opts.exceptions, rules, opts.today or _dt.date.today(), diags)
+        govern_expiry(opts.exceptions, rules, opts.today, diags)
     diags.raise_if_errors()
     return check_documents(documents_from_jobs(jobs, project), opts, diags)
 

@@ -17,11 +17,11 @@ paths into the pod's metadata start with ``/metadata`` (``/metadata/annotations/
 
 from __future__ import annotations
 
+import _thread  # its lock is threading.Lock; importing threading costs ~1.5 ms per run
 import re
-import threading
-from dataclasses import dataclass
 from typing import Any, Callable
 
+from podc._record import record
 from podc.check.pss_kinds import KINDS
 from podc.check.pss_model import PackError, PodView, PssFinding, Rule
 from podc.errors import Diagnostic, PodcError, did_you_mean
@@ -47,14 +47,14 @@ _VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)$")
 Plan = tuple[tuple[Callable[[PodView, Rule, list], None], Rule], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class _Variant:
     since: int                       # minor version (major is always 1)
     overrides: tuple[str, ...]
     rules: tuple[tuple[Callable, Rule], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class _Check:
     id: str
     level: str
@@ -63,13 +63,13 @@ class _Check:
     variants: tuple[_Variant, ...]   # sorted by since
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class _Pack:
     latest: int
     checks: tuple[_Check, ...]
 
 
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()
 _pack: _Pack | None = None
 _plans: dict[tuple[int, int], Plan] = {}            # (level rank, minor) -> plan
 _plans_by_text: dict[tuple[str, str], Plan] = {}    # (level, version) as given -> plan

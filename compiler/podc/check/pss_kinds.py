@@ -12,9 +12,9 @@ about a field that is ABSENT but required points at the nearest parent that exis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable
 
+from podc._record import record
 from podc.check.pss_model import (
     MISSING,
     PackError,
@@ -34,7 +34,7 @@ __all__ = ["KINDS"]
 
 # ---------------------------------------------------------------- kind: security_context
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class _ScParams:
     keys: tuple[str, ...]
     display: str          # securityContext.<field> for messages
@@ -210,7 +210,7 @@ def eval_host_ports(pod: PodView, rule: Rule, out: list[PssFinding]) -> None:
 
 # ------------------------------------------------------------------ kind: annotations
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class _AnnotationParams:
     keys: frozenset
     prefixes: tuple[str, ...]

@@ -10,8 +10,9 @@ about a field that is ABSENT but required points at the nearest parent that exis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from podc._record import record
 
 __all__ = ["PssFinding", "PodView", "Rule", "PackError", "MISSING"]
 
@@ -24,7 +25,7 @@ class PackError(ValueError):
     """The shipped pack data is malformed (a podc bug, not user input)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class PssFinding:
     """One Pod Security Standards violation.
 

@@ -3,14 +3,13 @@ two need not import each other)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from podc._record import record
 from podc.errors import NOWHERE, Diagnostic, Pos
 
 __all__ = ["SchemaIssue"]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class SchemaIssue:
     """One schema or API-rule violation. ``path`` is a JSON pointer into the document."""
 

@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from podc.cli.console import HelpFormatter
 
 __all__ = ["main", "build_parser"]
 
@@ -44,7 +45,7 @@ _EXAMPLES = """examples:
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="podc check", description="Check podc projects or Kubernetes manifests against "
                 "schema, Pod Security Standards, best practices and custom policies.",
-                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EXAMPLES)
+                formatter_class=HelpFormatter, epilog=_EXAMPLES)
     p.add_argument("paths", nargs="*", metavar="PATH",
                    help="a project (folder with podc.yaml, or the file) or manifest files/folders, or - for "
                         "manifests on standard input; default: the project in the current folder")

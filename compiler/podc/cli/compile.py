@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 from typing import Sequence
+from podc.cli.console import HelpFormatter
 
 __all__ = ["main", "compile_command", "build_parser"]
 
@@ -30,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     from podc.cli.overrides import add_override_options
 
     p = argparse.ArgumentParser(prog="podc compile", description="Compile a podc project into Job manifests.",
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES)
+                                formatter_class=HelpFormatter, epilog=EXAMPLES)
     p.add_argument("paths", nargs="*", metavar="PROJECT|FILE",
                    help="the project folder or podc.yaml (default: .), then changed files (with --check)")
     p.add_argument("--profile", help="profile to apply (default: the project's defaultProfile)")

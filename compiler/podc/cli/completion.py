@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from typing import Sequence
+from podc.cli.console import HelpFormatter
 
 __all__ = ["main", "script"]
 
@@ -25,7 +26,7 @@ _GLOBAL = ["--quiet", "-q", "--verbose", "-v", "--no-color", "--color", "--help"
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="podc completion", description="Print a shell completion script for podc.",
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES)
+                                formatter_class=HelpFormatter, epilog=EXAMPLES)
     p.add_argument("shell", choices=SHELLS)
     return p
 

@@ -12,6 +12,7 @@ import difflib
 import os
 import sys
 from typing import Sequence
+from podc.cli.console import HelpFormatter
 
 __all__ = ["main", "diff_command"]
 
@@ -28,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="podc diff", description="Show how `podc compile` would change the output "
                                 "folder (unified diff). Exit 0 when up to date, 1 when not.",
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES)
+                                formatter_class=HelpFormatter, epilog=EXAMPLES)
     p.add_argument("project", nargs="?", default=".", metavar="PROJECT", help="project folder or podc.yaml (default: .)")
     p.add_argument("--profile", help="profile to apply (default: the project's defaultProfile)")
     p.add_argument("--target", "-t", action="append", dest="targets", metavar="T", help="only T (repeatable)")

@@ -14,6 +14,7 @@ import os
 import re
 import sys
 from typing import Any, Sequence
+from podc.cli.console import HelpFormatter
 
 __all__ = ["main", "explain_command"]
 
@@ -31,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     from podc.cli.overrides import add_override_options
 
     p = argparse.ArgumentParser(prog="podc explain", description="Show where each value of a compiled Job comes from.",
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES)
+                                formatter_class=HelpFormatter, epilog=EXAMPLES)
     p.add_argument("target", help="the target to explain")
     p.add_argument("field", nargs="?", help="a field path (JSON pointer or dotted); default: the whole Job")
     p.add_argument("--project", "-p", default=".", help="project folder or podc.yaml (default: .)")

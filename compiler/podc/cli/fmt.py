@@ -16,6 +16,7 @@ import os
 import sys
 from pathlib import Path
 from typing import Sequence
+from podc.cli.console import HelpFormatter
 
 __all__ = ["main", "format_text"]
 
@@ -28,7 +29,7 @@ EXAMPLES = """examples:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="podc fmt", description="Format podc layer and project files canonically, "
-                                "keeping comments.", formatter_class=argparse.RawDescriptionHelpFormatter,
+                                "keeping comments.", formatter_class=HelpFormatter,
                                 epilog=EXAMPLES)
     p.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files or folders (default: .)")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file is not formatted")

@@ -9,8 +9,9 @@ mapping. The real fix is the indentation; say so.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Iterable
+
+from podc._record import replace
 
 __all__ = ["with_source_hints"]
 

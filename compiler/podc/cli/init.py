@@ -12,6 +12,7 @@ import argparse
 import re
 from pathlib import Path
 from typing import Sequence
+from podc.cli.console import HelpFormatter
 
 __all__ = ["main", "scaffold"]
 
@@ -100,7 +101,7 @@ _NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="podc init", description="Create a new podc project: podc.yaml, a base "
                                 "layer, one Job, the editor schema and a pre-commit config.",
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES)
+                                formatter_class=HelpFormatter, epilog=EXAMPLES)
     p.add_argument("dir", nargs="?", default=".", metavar="DIR", help="the project folder (default: .)")
     p.add_argument("--name", default="hello", help="the first Job's name (default: hello)")
     p.add_argument("--namespace", default="batch", help="the Jobs' namespace (default: batch)")

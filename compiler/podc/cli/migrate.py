@@ -58,13 +58,13 @@ def _load(path: str) -> tuple[Any, Any]:
 
 def _located(diagnostics: Sequence[Any], positions: dict) -> list[Any]:
     """Diagnostics about a source key (``execution.config.env_vars[2]``) at its file:line:col."""
-    import dataclasses
+    from podc import _record
 
     out = []
     for d in diagnostics:
         key = d.pos.file or ""
         pos = positions.get(key)
-        out.append(dataclasses.replace(d, pos=pos, path=d.path or key) if pos is not None and pos.line else d)
+        out.append(_record.replace(d, pos=pos, path=d.path or key) if pos is not None and pos.line else d)
     return out
 
 

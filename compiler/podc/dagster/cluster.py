@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any, Mapping
+
+from podc._record import record
 
 __all__ = ["ClusterAccess", "ClusterUnavailable", "access_for", "describe_cluster_error",
            "open_runtime", "join_run_threads"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ClusterAccess:
     kubeconfig_file: str | None = None
     context: str | None = None

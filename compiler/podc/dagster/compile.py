@@ -11,10 +11,10 @@ returned for the step's event log.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from podc._record import field, record
 from podc.dagster.config import ExecutorSettings
 from podc.dagster.layers import StepLayer
 from podc.errors import Pos
@@ -26,7 +26,7 @@ LAYER_PULL_POLICY = "dagster:image-pull-policy"
 DEFAULT_PULL_POLICY = "Always"  # dagster-k8s's DagsterK8sJobConfig default
 
 
-@dataclass
+@record
 class CompiledStep:
     job: Any  # podc.render.CompiledJob
     layer_names: list[str]

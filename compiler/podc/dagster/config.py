@@ -2,16 +2,16 @@
 
 :func:`config_schema` builds the Dagster schema (Dagster imported lazily);
 :func:`settings_from_config` validates the combinations Dagster's schema cannot express and
-returns an :class:`ExecutorSettings` that the step handler uses — a plain frozen dataclass, so the
+returns an :class:`ExecutorSettings` that the step handler uses — a plain frozen record, so the
 layer-building logic is testable without Dagster.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from podc._record import field, record
 from podc.errors import Diagnostic, PodcError, Pos
 
 __all__ = ["ExecutorSettings", "config_schema", "settings_from_config", "K8S_JOB_KEYS"]
@@ -26,7 +26,7 @@ K8S_JOB_KEYS = ("image_pull_policy", "image_pull_secrets", "service_account_name
                 "scheduler_name", "security_context", "step_k8s_config")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ExecutorSettings:
     project: str | None = None  # podc project file or directory
     target: str | None = None  # project target whose layers every step starts from

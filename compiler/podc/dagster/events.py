@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
+
+from podc._record import record
 
 __all__ = ["ExplainRow", "explain_rows", "explain_markdown", "redacted_manifest", "layer_of",
            "main_container", "env_reference_warnings"]
@@ -20,7 +21,7 @@ _POD = "/spec/template/spec"
 _MAIN = f"{_POD}/containers/0"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ExplainRow:
     field: str  # friendly path, e.g. resources.limits.memory
     value: str

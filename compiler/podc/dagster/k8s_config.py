@@ -26,9 +26,9 @@ place.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+from podc._record import field, record
 from podc.dagster.k8s_model import K8sConfig, merge, parse_user_config, positioned, read_value
 from podc.dagster.k8s_place import MAIN_CONTAINER, place_layer
 from podc.errors import Diagnostic, Diagnostics, PodcError, Pos, did_you_mean
@@ -47,7 +47,7 @@ CONTAINER_CONTEXT_KEYS = (*FLAT_KEYS, "namespace", "run_k8s_config", "server_k8s
                           "server_replica_count")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class K8sLevel:
     """One level of dagster-k8s configuration. ``name`` names the podc layer it becomes;
     ``namespace`` and ``image`` (``job_image``) are positioned scalars when the level sets them."""
@@ -59,14 +59,14 @@ class K8sLevel:
     diagnostics: tuple[Diagnostic, ...] = ()  # warnings found while reading the level
 
 
-@dataclass
+@record
 class K8sLayer:
     name: str
     node: MapNode  # a podc layer (positioned)
     warnings: list[Diagnostic] = field(default_factory=list)
 
 
-@dataclass
+@record
 class Translation:
     layers: list[K8sLayer]  # non-empty layers only, in merge order
     merged: K8sConfig  # dagster-k8s's merged configuration over every level

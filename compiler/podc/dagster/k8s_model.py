@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Mapping
 
+from podc._record import field, record
 from podc.errors import Diagnostics, Pos, did_you_mean
 from podc.tree import MapNode, Node, Origin, ScalarNode, SeqNode, to_plain
 
@@ -44,7 +44,7 @@ ALWAYS_REPLACED = frozenset({"command", "args"})
 _CODE = "dagster.k8s-config"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class K8sConfig:
     """One level of dagster-k8s configuration (or several merged). Sections hold positioned trees
     with Kubernetes field names; empty sections are absent."""

@@ -12,9 +12,9 @@ Pure: Dagster is imported only by :func:`launcher_config_schema`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
+from podc._record import field, record, replace
 from podc.dagster.config import ExecutorSettings, settings_from_config
 from podc.errors import Diagnostic, PodcError, Pos
 
@@ -35,7 +35,7 @@ _REFUSED = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LauncherSettings:
     """Everything the launcher needs; ``compile`` is what :class:`CompileSession` reads."""
 

@@ -25,10 +25,10 @@ Pure (no Dagster import): the step handler extracts plain values from Dagster an
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from podc._record import field, record
 from podc.dagster.config import ExecutorSettings
 from podc.dagster.k8s_config import (K8sLevel, Translation, code_location_levels,
                                      container_context_level, run_launcher_level, translate_levels,
@@ -53,7 +53,7 @@ STEP_KEY_FIELD_PATH = "metadata.annotations['podc.dev/step-key']"  # podc.runtim
 DEPLOYMENT_ENV = "DAGSTER_CLOUD_DEPLOYMENT_NAME"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StepLayer:
     """One layer: ``content`` is a file path or an in-memory layer dict; ``name`` shows in
     provenance (``podc explain`` and the step's launch event)."""
@@ -67,7 +67,7 @@ class StepLayer:
         return isinstance(self.content, Path)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StepInfo:
     """The plain facts about a step the layers are built from."""
 
@@ -85,7 +85,7 @@ class StepInfo:
     set_command: bool = False  # the entry point goes to `command` (step_command/local_python)
 
 
-@dataclass
+@record
 class StepPlan:
     layers: list[StepLayer]
     warnings: list[Diagnostic] = field(default_factory=list)

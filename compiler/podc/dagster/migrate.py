@@ -18,10 +18,10 @@ the fields.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from podc._record import field, record
 from podc.dagster.k8s_config import (K8sLevel, container_context_level, translate_levels,
                                      user_config_level)
 from podc.dagster.tags import dagster_k8s_tag_level
@@ -37,7 +37,7 @@ EXECUTOR_LAYER_KEYS = ("image_pull_policy", "image_pull_secrets", "service_accou
                        "labels", "resources", "scheduler_name", "security_context", "step_k8s_config")
 
 
-@dataclass
+@record
 class Migration:
     files: dict[str, str] = field(default_factory=dict)  # relative path -> YAML text
     warnings: list[Diagnostic] = field(default_factory=list)

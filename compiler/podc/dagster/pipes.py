@@ -25,7 +25,6 @@ from __future__ import annotations
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from dagster._core.definitions.resource_annotation import TreatAsResourceParam
@@ -36,6 +35,7 @@ from dagster._core.pipes.utils import (PipesEnvContextInjector,
                                        extract_message_or_forward_to_stdout, open_pipes_session)
 from dagster_pipes import PipesDefaultMessageWriter
 
+from podc._record import replace
 from podc.dagster.compile import CompileSession
 from podc.dagster.config import ExecutorSettings, settings_from_config
 from podc.dagster.pipes_layers import PipesCall, pipes_layers

@@ -19,10 +19,10 @@ Pure (no Dagster import).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from podc._record import field, record
 from podc.dagster.config import ExecutorSettings
 from podc.dagster.layers import StepLayer, _resolve_named
 from podc.dagster.run_layers import settings_layer_files
@@ -37,7 +37,7 @@ LAYER_PIPES = "dagster:pipes"
 COMPONENT = "pipes"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PipesCall:
     """One ``run(...)`` call, as plain values."""
 

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+from podc._record import field, record, replace
 from podc.dagster.config import ExecutorSettings
 from podc.dagster.launcher_config import LauncherSettings
 from podc.dagster.layers import StepLayer, _resolve_named
@@ -47,7 +47,7 @@ COMPONENT = "run_worker"
 _PG_PASSWORD_KEY = "postgresql-password"  # the Secret key dagster-k8s reads
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RunInfo:
     """The plain facts about a run that its worker's layers are built from."""
 

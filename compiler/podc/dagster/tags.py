@@ -19,9 +19,9 @@ Pure: no Dagster import, so the logic is unit-testable without a run.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from podc._record import field, record
 from podc.errors import Diagnostic, PodcError, Pos
 
 __all__ = [
@@ -41,7 +41,7 @@ TAG_DAGSTER_K8S = "dagster-k8s/config"
 TAG_DAGSTER_K8S_RESOURCES = "dagster-k8s/resource_requirements"  # dagster-k8s's older tag
 
 
-@dataclass
+@record
 class TagLayers:
     """What a step's tags contribute, in merge order (after the executor config)."""
 

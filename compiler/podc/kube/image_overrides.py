@@ -9,13 +9,14 @@ after ``podc.yaml``'s ``images:``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from podc._record import record
 
 __all__ = ["ImageOverride", "split_image", "override_image", "parse_image_option"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ImageOverride:
     name: str
     new_name: str | None = None

@@ -9,7 +9,8 @@ lives on ``docker.io`` (single names under ``library/``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from podc._record import record
 
 __all__ = ["ImageReference", "parse_image_reference", "image_reference", "DEFAULT_REGISTRY"]
 
@@ -25,7 +26,7 @@ _TAG = re.compile(r"[\w][\w.-]{0,127}\Z")
 _DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}\Z")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ImageReference:
     """A parsed image reference. ``registry`` is None when the image name did not name one."""
 

@@ -238,9 +238,9 @@ def container_name(value: str) -> list[str]:
 
 def short_hash(value: str, length: int = 8) -> str:
     """A short, stable, lowercase hex digest of ``value`` (sha256 prefix)."""
-    import hashlib  # here, not at the top: loading OpenSSL cost every run ~3 ms, most never hash a name
+    from podc._digest import sha256
 
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:length]
+    return sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:length]
 
 
 def _with_hash(original: str, readable: str, max_len: int, strip: str) -> str:

@@ -27,9 +27,10 @@ can extend them for ``podc check``; everything else uses :data:`DEFAULTS`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Mapping
+
+from podc._record import field, record
 
 __all__ = ["SecretNames", "DEFAULTS", "PARAM_NAMES", "MASK", "split_words", "secret_names", "name_match",
            "value_match", "looks_secret", "redact", "redact_text"]
@@ -62,7 +63,7 @@ def split_words(name: str) -> tuple[str, ...]:
     return tuple(w.upper() for w in _WORD.findall(name))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SecretNames:
     words: frozenset[str]
     pairs: tuple[tuple[str, ...], ...]
@@ -156,22 +157,22 @@ def name_match(name: str) -> str | None:
 
 # ---- values ----------------------------------------------------------------------------------
 # Each pattern matches the secret part only (a URL keeps its scheme, user and host).
-_VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("a PEM private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
-                                     r"(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|[\s\S]*)")),
-    ("a JWT", re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{8,}")),
-    ("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})")),
-    ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
-    ("an AWS access key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("a Stripe key", re.compile(r"\b(?:sk|rk)_live_[0-9A-Za-z]{10,}")),
-    ("a GitLab token", re.compile(r"\bglpat-[0-9A-Za-z_-]{20,}")),
-    ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}")),
-    ("an npm token", re.compile(r"\bnpm_[A-Za-z0-9]{36}")),
-    ("a Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}")),
-    ("a bearer credential", re.compile(r"(?i)(?<=\bbearer )[A-Za-z0-9._~+/-]{8,}=*")),
-    ("a basic-auth credential", re.compile(r"(?i)(?<=\bbasic )[A-Za-z0-9+/]{8,}=*")),
+_VALUE_PATTERNS: tuple[tuple[str, str], ...] = (  # compiled on first use: most runs see no candidate
+    ("a PEM private key", r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+                         r"(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|[\s\S]*)"),
+    ("a JWT", r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{8,}"),
+    ("a GitHub token", r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})"),
+    ("a Slack token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
+    ("an AWS access key", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
+    ("a Stripe key", r"\b(?:sk|rk)_live_[0-9A-Za-z]{10,}"),
+    ("a GitLab token", r"\bglpat-[0-9A-Za-z_-]{20,}"),
+    ("a Google API key", r"\bAIza[0-9A-Za-z_-]{35}"),
+    ("an npm token", r"\bnpm_[A-Za-z0-9]{36}"),
+    ("a Hugging Face token", r"\bhf_[A-Za-z0-9]{30,}"),
+    ("a bearer credential", r"(?i)(?<=\bbearer )[A-Za-z0-9._~+/-]{8,}=*"),
+    ("a basic-auth credential", r"(?i)(?<=\bbasic )[A-Za-z0-9+/]{8,}=*"),
     # scheme://user:password@host -- the password only; a $(VAR) / ${VAR} reference is no secret
-    ("a URL with a password", re.compile(r"(?<=://)(?:[^/\s:@]*):((?!\$[({])[^/\s@]+)(?=@)")),
+    ("a URL with a password", r"(?<=://)(?:[^/\s:@]*):((?!\$[({])[^/\s@]+)(?=@)"),
 )
 
 
@@ -193,8 +194,13 @@ def _candidates(text: str) -> list[tuple[str, re.Pattern[str]]]:
     low = text.lower()
     if not _ANY_TRIGGER.search(low):
         return []
-    return [(what, pattern) for what, pattern in _VALUE_PATTERNS
+    return [(what, _pattern(source)) for what, source in _VALUE_PATTERNS
             if any(t in low for t in _TRIGGERS[what])]
+
+
+@lru_cache(maxsize=None)
+def _pattern(source: str) -> re.Pattern[str]:
+    return re.compile(source)
 
 
 def value_match(value: Any) -> str | None:

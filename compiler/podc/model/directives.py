@@ -71,18 +71,20 @@ def check_directives(root: MapNode, diags: Diagnostics, prefix: str = "layer") -
         return out
 
     data: dict[str, Any] = {}
-    for key, value in root.items.items():
-        if key == "secrets" and value.directive == "replace":
-            diags.add(f"{prefix}.directive", "`secrets` cannot be replaced whole: its entries become volumes, "
-                      "env vars and envFrom items", value.origin.pos, path="secrets",
-                      hint="delete the Secrets you no longer want with `name: null`")
-        if key == "raw":
-            data[key] = to_plain(value)
-        else:
-            if value.directive == "delete" and type(value) is not ScalarNode:
-                wrong.append((value, ((), key)))
-            data[key] = None if value.directive == "delete" else plain(value, key, ((), key))
-    del plain  # a recursive closure is a reference cycle: break it, or each layer leaves garbage
+    try:
+        for key, value in root.items.items():
+            if key == "secrets" and value.directive == "replace":
+                diags.add(f"{prefix}.directive", "`secrets` cannot be replaced whole: its entries become volumes, "
+                          "env vars and envFrom items", value.origin.pos, path="secrets",
+                          hint="delete the Secrets you no longer want with `name: null`")
+            if key == "raw":
+                data[key] = to_plain(value)
+            else:
+                if value.directive == "delete" and type(value) is not ScalarNode:
+                    wrong.append((value, ((), key)))
+                data[key] = None if value.directive == "delete" else plain(value, key, ((), key))
+    finally:
+        del plain  # a recursive closure is a reference cycle: break it, or each layer leaves garbage
     for node, path in wrong:
         _whole_delete(node, _flatten(path), diags, prefix)
     for item, key, path in bad:

@@ -12,9 +12,9 @@ order follows the source, so the same layer always gives the same trees.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from podc._record import record
 from podc.errors import Diagnostics, Pos
 from podc.normalize.build import ListB, MapB, freeze, is_null, leaf, origin_at, str_map
 from podc.normalize.container import CONTAINER_KEYS, ContainerB
@@ -302,7 +302,7 @@ def _pull_secrets(value: Node) -> Node:
     return SeqNode(items, value.origin, value.directive)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LayerException:
     """A policy exception a layer declares, with where it is written (for ``podc check``)."""
 

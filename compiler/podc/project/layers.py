@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from podc._record import field, record
 from podc.errors import Diagnostics, PodcError, Pos
 from podc.tree import MapNode, ScalarNode, SeqNode
 
@@ -30,7 +30,7 @@ class ProjectNames(Protocol):
 Patch = tuple[MapNode, str]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LayerRef:
     """A reference to a layer file, with the place that names it (for errors)."""
 
@@ -40,7 +40,7 @@ class LayerRef:
     defined_at: Pos | None = None  # where a named layer's path is written (`layers:`), if by name
 
 
-@dataclass
+@record
 class LoadedLayer:
     """A layer file read once per run. Its patches depend on the main container's name (the last
     layer of a target that declares ``container:`` names it), so they are cached per name."""

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from podc._record import field, record
 from podc.errors import Diagnostics, PodcError, Pos, did_you_mean
 from podc.project.layers import LayerCache, LayerRef
 from podc.project.roots import Roots
@@ -34,7 +34,7 @@ PROJECT_FILE = "podc.yaml"
 _TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}\Z")
 
 
-@dataclass
+@record
 class Target:
     name: str
     pos: Pos  # where the target's name is written
@@ -44,7 +44,7 @@ class Target:
     profiles: dict[str, MapNode] = field(default_factory=dict)
 
 
-@dataclass
+@record
 class Project:
     path: Path  # the podc.yaml file (absolute)
     root: Path  # its folder

@@ -11,9 +11,9 @@ Paths are compared after resolving symlinks, so a link inside the project to ``~
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
+from podc._record import record
 from podc.errors import Diagnostics, Pos
 
 __all__ = ["Roots", "PROJECT_ROOT"]
@@ -21,7 +21,7 @@ __all__ = ["Roots", "PROJECT_ROOT"]
 PROJECT_ROOT = "project"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Roots:
     """The folders a project may read files from: its own, then the named ``allowedRoots``."""
 

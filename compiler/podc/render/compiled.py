@@ -6,9 +6,9 @@ importing the renderer that imports them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Mapping
 
+from podc._record import field, record
 from podc.errors import Pos
 
 __all__ = ["ValueOrigin", "CompiledJob", "DEFAULTS_LAYER"]
@@ -16,7 +16,7 @@ __all__ = ["ValueOrigin", "CompiledJob", "DEFAULTS_LAYER"]
 DEFAULTS_LAYER = "podc:defaults"  # the layer name of podc's built-in secure defaults
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ValueOrigin:
     """Which layer set a value (``pos`` in its source) and which earlier values it replaced."""
 
@@ -29,7 +29,7 @@ class ValueOrigin:
                 "overrides": [{"layer": layer, "source": pos.to_json()} for layer, pos in self.overridden]}
 
 
-@dataclass
+@record
 class CompiledJob:
     """One compiled target: the Job manifest and, for every JSON pointer in it, its origin."""
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import copy
 from collections import ChainMap
-from dataclasses import replace
 from typing import Sequence
 
+from podc._record import replace
 from podc.errors import Pos
 from podc.kube.image_overrides import ImageOverride, override_image
 from podc.render.compiled import CompiledJob, ValueOrigin

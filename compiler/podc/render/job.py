@@ -8,11 +8,11 @@ checked here and reported at the file:line:col of the value that broke them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+from podc._record import record
 from podc.errors import Diagnostics, Pos
 from podc.render.compiled import DEFAULTS_LAYER, CompiledJob, ValueOrigin
 from podc.tree import MapNode, Node, Origin, ScalarNode, SeqNode
@@ -23,7 +23,7 @@ __all__ = ["Provenance", "LayerFacts", "render_job", "defaults", "Defaults",
 DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "defaults" / "secure.yaml"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Defaults:
     """The built-in defaults layer (``defaults/secure.yaml``), read once per process."""
 
@@ -49,7 +49,7 @@ def defaults() -> Defaults:
     return Defaults(node.items["job"], container, privileged, node.items["mainContainerName"])  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LayerFacts:
     """What render needs to know about a target's layers besides the merged tree."""
 

@@ -10,9 +10,9 @@ in an argument) replaced, current and overridden values alike.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
+from podc._record import record
 from podc.errors import PodcError, Pos, did_you_mean
 from podc.kube.secrets import MASK as SECRET_MASK, looks_secret, redact_text
 from podc.render.compiled import CompiledJob
@@ -25,7 +25,7 @@ MASK = SECRET_MASK
 _ITEM_KEYS = ("name", "mountPath", "devicePath", "ip", "topologyKey")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ExplainRecord:
     pointer: str  # JSON pointer
     path: str  # dotted, keyed path

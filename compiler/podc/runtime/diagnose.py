@@ -11,8 +11,9 @@ and the API's own messages (which name Secrets, never their data).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, replace
 from typing import Any, Sequence
+
+from podc._record import record, replace
 
 __all__ = ["JobPhase", "Reason", "Grace", "Timeouts", "Observation", "diagnose", "pod_failure",
            "runtime_message"]
@@ -29,7 +30,7 @@ class JobPhase(str, enum.Enum):
         return self in (JobPhase.SUCCEEDED, JobPhase.FAILED)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Reason:
     """A structured cause. ``code`` is the most specific cause (``OOMKilled``, ``ImagePullBackOff``,
     ``Unschedulable``, ``FailedCreate``, ``ExitCode``, ``StartError``, ``RunContainerError``,
@@ -54,7 +55,7 @@ class Reason:
         return text
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Grace:
     """Fail with ``reason`` once the condition named ``key`` has held for ``seconds``."""
 
@@ -65,7 +66,7 @@ class Grace:
     explainable: bool = False  # Events may say why (nothing else does): read them while waiting
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Timeouts:
     """How long a condition may last before the runtime declares the Job failed (seconds)."""
 
@@ -77,7 +78,7 @@ class Timeouts:
     explain: float = 5.0  # a Pod (or the Job's first Pod) stuck this long: read Events to say why
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Observation:
     phase: JobPhase
     reason: Reason | None = None

@@ -9,8 +9,9 @@ millisecond delays. Pure: no I/O, no Kubernetes import.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 from typing import Protocol
+
+from podc._record import field, record
 
 __all__ = ["ApiError", "RetryPolicy", "ExponentialBackoff", "NoRetry", "is_retryable"]
 
@@ -73,7 +74,7 @@ class RetryPolicy(Protocol):
     def __call__(self, error: ApiError, attempt: int) -> float | None: ...
 
 
-@dataclass
+@record
 class ExponentialBackoff:
     """Exponential backoff with jitter, bounded in attempts and delay.
 

@@ -9,10 +9,10 @@ reasons.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from podc._record import record
 from podc.runtime.api import jobs_path
 from podc.runtime.diagnose import JobPhase
 from podc.runtime.naming import (ANNOTATION_RUN_ID, ANNOTATION_STEP_KEY, LABEL_ATTEMPT,
@@ -25,7 +25,7 @@ __all__ = ["RunJob", "RunSummary", "list_runs", "run_jobs", "job_phase"]
 _PODC_JOBS = f"{LABEL_MANAGED_BY}=podc,{LABEL_RUN_ID}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RunJob:
     name: str
     namespace: str
@@ -35,7 +35,7 @@ class RunJob:
     created: str  # RFC 3339, as the API server wrote it ("" if unknown)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RunSummary:
     run_id: str
     namespace: str

@@ -10,9 +10,9 @@ so a Job removed by its TTL after success stays succeeded.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
 from typing import Any
 
+from podc._record import field, record, replace
 from podc.runtime.diagnose import JobPhase, Observation, Reason, Timeouts, diagnose, pod_failure
 
 __all__ = ["JobState", "JobRecord", "FollowUp", "evaluate", "finalize", "pod_deleted",
@@ -24,7 +24,7 @@ EVENTS_TTL = 10.0  # Events older than this are fetched again before they decide
 SETTLE_SECONDS = 1.0
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class JobState:
     """What the runtime reports about one Job."""
 
@@ -49,7 +49,7 @@ class JobState:
         return f"{head}: {self.reason.describe()}" if self.reason else head
 
 
-@dataclass
+@record
 class JobRecord:
     name: str
     step_key: str
@@ -82,7 +82,7 @@ class JobRecord:
         return min(60.0, EVENTS_TTL * 2 ** max(0, self.events_fetches - 2))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FollowUp:
     kind: str  # "events" | "logs" | "delete"
     name: str

@@ -7,14 +7,14 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass
 
+from podc._record import record
 from podc.errors import PodcError, Pos
 
 __all__ = ["Limits", "DEFAULT_LIMITS", "read_text", "guard_depth"]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Limits:
     max_bytes: int = 32 * 1024 * 1024
     max_depth: int = 100

@@ -9,9 +9,9 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from podc._record import field, record
 from podc.testing.api import Api
 from podc.testing.compat import Compat
 from podc.testing.events import EventRecorder
@@ -30,7 +30,7 @@ T = TypeVar("T")
 _DEFAULT_ALLOCATABLE = {"cpu": "64", "memory": "256Gi", "pods": "110", "ephemeral-storage": "1Ti"}
 
 
-@dataclass
+@record
 class SimNode:
     """A simulated node: what the scheduler matches pods against."""
 

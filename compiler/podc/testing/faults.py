@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
+from podc._record import field, record
 from podc.testing.api_errors import ApiError
 
 _REASONS = {
@@ -20,7 +20,7 @@ _REASONS = {
 }
 
 
-@dataclass
+@record
 class FailRule:
     status: int
     remaining: int
@@ -34,7 +34,7 @@ class FailRule:
         return self.remaining > 0 and self.verb in (None, verb) and self.resource in (None, resource)
 
 
-@dataclass
+@record
 class LatencyRule:
     seconds: float
     verb: str | None = None
@@ -105,7 +105,7 @@ class Faults:
         return None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RequestRecord:
     method: str
     path: str

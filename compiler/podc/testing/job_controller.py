@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from podc._record import field, record
 from podc.testing._util import dig, now_iso, parse_iso, set_condition
 from podc.testing.api_errors import ApiError
 
@@ -26,7 +26,7 @@ INDEX_KEY = "batch.kubernetes.io/job-completion-index"
 _FAILED_CREATE_RETRY = 0.5  # the real controller backs off exponentially from 1 s
 
 
-@dataclass
+@record
 class _JobTracking:
     succeeded: set[str] = field(default_factory=set)
     failed: set[str] = field(default_factory=set)

@@ -11,15 +11,15 @@ import itertools
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import podc.testing.disruptions as disruptions
-import podc.testing.podstatus as ps
+from podc._record import field, record
 from podc.testing._util import dig, now_iso
+import podc.testing.disruptions as disruptions
 from podc.testing.logbuffer import LogBuffer
 from podc.testing.outcomes import Outcome, ScriptRule, choose_outcome
 from podc.testing.podenv import ConfigError, resolve_env, volume_problem
+import podc.testing.podstatus as ps
 
 if TYPE_CHECKING:
     from podc.testing.api import Api
@@ -33,7 +33,7 @@ _CRASHLOOP_DELAY = 0.05  # first restart back-off (the real kubelet: 10 s doubli
 _CRASHLOOP_MAX = 5.0
 
 
-@dataclass
+@record
 class PodRuntime:
     uid: str
     namespace: str

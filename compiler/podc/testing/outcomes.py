@@ -12,9 +12,9 @@ the string verbatim (commas included; ``\\n`` becomes a newline). Examples::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from podc._record import field, record
 from podc.testing._util import dig
 
 ANNOTATION = "podc.dev/emulator-outcome"
@@ -22,7 +22,7 @@ KINDS = ("succeed", "exit", "oom", "image-pull-error", "evict", "node-lost", "fa
 DEFAULT_AFTER = 0.05
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Outcome:
     kind: str = "succeed"
     after: float = DEFAULT_AFTER
@@ -71,7 +71,7 @@ def parse_outcome(text: str) -> Outcome:
     return Outcome(kind=kind, **values)
 
 
-@dataclass
+@record
 class ScriptRule:
     outcome: Outcome
     match_labels: dict[str, str] = field(default_factory=dict)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from podc._record import record
 
 
-@dataclass(frozen=True)
+
+@record(frozen=True)
 class ResourceType:
     plural: str
     kind: str

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
+from podc._record import record
 from podc.testing.api_errors import bad_request
 from podc.testing.resources import RESOURCE_TYPES, SUBRESOURCES
 
 
-@dataclass
+@record
 class Route:
     kind: str  # "resource" | "version" | "api" | "apis" | "group" | "resources" | "health" | "unknown"
     group: str = ""

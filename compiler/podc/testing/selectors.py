@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from podc._record import record
 from podc.testing._util import dig
 from podc.testing.api_errors import ApiError, bad_request
 
 __all__ = ["LabelSelector", "FieldSelector", "parse_label_selector", "parse_field_selector", "match_label_selector_obj"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Requirement:
     key: str
     op: str  # "=", "!=", "in", "notin", "exists", "!exists"
@@ -31,7 +31,7 @@ class Requirement:
         raise AssertionError(self.op)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LabelSelector:
     requirements: tuple[Requirement, ...]
 
@@ -122,7 +122,7 @@ def _field_value(obj: dict[str, Any], field: str) -> str:
     return str(value)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FieldSelector:
     terms: tuple[tuple[str, str, str], ...]  # (field, op, value) with op "=" or "!="
 

@@ -12,9 +12,9 @@ import bisect
 import copy
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
+from podc._record import record
 from podc.testing._util import new_uid, now_iso
 from podc.testing.api_errors import ApiError, already_exists, conflict, gone, not_found
 from podc.testing.resources import RESOURCE_TYPES, resource_type
@@ -22,7 +22,7 @@ from podc.testing.resources import RESOURCE_TYPES, resource_type
 Key = tuple[str, str]  # (namespace or "", name)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class WatchEvent:
     rv: int
     type: str  # ADDED | MODIFIED | DELETED

@@ -16,9 +16,9 @@ evaluation error.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from podc._record import record
 from podc.check.admission.model import Expr, Policy
 from podc.check.cel import PER_CALL_LIMIT, CelError, CostExceeded
 from podc.check.cel.interpreter import Lazy
@@ -30,7 +30,7 @@ MAX_MESSAGE = 5 * 1024        # MaxEvaluatedMessageExpressionSizeBytes
 _OUT_OF_BUDGET = "validation failed due to running out of cost budget, no further validation rules will be run"
 
 
-@dataclass
+@record
 class Decision:
     rule: str           # validation-N, match-conditions, audit-annotation-KEY
     message: str

@@ -10,8 +10,7 @@ naming ``batch/v1beta1 jobs`` matches under neither policy, exactly as on a curr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from podc._record import record
 from podc.check.admission.model import MatchResources, ResourceRule
 
 __all__ = ["Request", "RESOURCES", "matches", "selector_matches"]
@@ -28,7 +27,7 @@ RESOURCES: dict[str, tuple[str, str, str]] = {
 SERVED = {(g, r): (v,) for g, v, r in RESOURCES.values()}
 
 
-@dataclass
+@record
 class Request:
     """What the API server would see: a CREATE of ``object`` in ``namespace``."""
 

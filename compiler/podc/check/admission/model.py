@@ -3,9 +3,9 @@ source position of every part an error may point at."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from podc._record import field, record
 from podc.errors import Pos
 
 __all__ = ["Expr", "Validation", "ResourceRule", "MatchResources", "ParamRef", "Policy", "Binding", "ParamObject",
@@ -20,14 +20,14 @@ def policy_id(name: str) -> str:
     return f"admission/{name}"
 
 
-@dataclass
+@record
 class Expr:
     source: str
     program: Any
     pos: Pos          # the YAML scalar holding the expression
 
 
-@dataclass
+@record
 class Validation:
     index: int
     expr: Expr
@@ -41,7 +41,7 @@ class Validation:
         return f"validation-{self.index}"
 
 
-@dataclass
+@record
 class ResourceRule:
     operations: list[str]
     api_groups: list[str]
@@ -51,7 +51,7 @@ class ResourceRule:
     resource_names: list[str]
 
 
-@dataclass
+@record
 class MatchResources:
     namespace_selector: dict | None
     object_selector: dict | None
@@ -60,7 +60,7 @@ class MatchResources:
     match_policy: str
 
 
-@dataclass
+@record
 class ParamRef:
     name: str | None
     namespace: str | None
@@ -68,7 +68,7 @@ class ParamRef:
     not_found_action: str
 
 
-@dataclass
+@record
 class Policy:
     name: str
     file: str
@@ -91,7 +91,7 @@ class Policy:
             [f"audit-annotation-{k}" for k, _ in self.audit_annotations]
 
 
-@dataclass
+@record
 class Binding:
     name: str
     file: str
@@ -107,7 +107,7 @@ class Binding:
         return ranked[0] if ranked else "error"
 
 
-@dataclass
+@record
 class ParamObject:
     api_version: str
     kind: str

@@ -23,7 +23,7 @@ port protocol TCP, and resource requests defaulted from limits.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from podc._record import record
 from podc.check.documents import POD_TEMPLATE_PATHS, Document, resolve
 
 __all__ = ["Admitted", "admitted_objects", "JOB_CONTROLLER_USER", "CLIENT_USER", "request_object"]
@@ -34,7 +34,7 @@ JOB_CONTROLLER_USER = {"username": "system:serviceaccount:kube-system:job-contro
 CLIENT_USER = {"username": "podc:offline-check", "uid": "", "groups": ["system:authenticated"]}
 
 
-@dataclass
+@record
 class Admitted:
     kind: str
     object: dict

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
+from podc._record import record
 from podc.check.cel.values import UInt
 
 __all__ = ["Token", "CelSyntaxError", "tokenize", "line_col", "RESERVED"]
@@ -19,7 +19,7 @@ class CelSyntaxError(Exception):
         self.message, self.offset = message, offset
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Token:
     kind: str      # "int" "uint" "double" "string" "bytes" "ident" "op" "eof"
     value: Any
