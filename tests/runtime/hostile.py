@@ -191,8 +191,14 @@ def podc(*argv: str, timeout: float = 60.0, stdin: Any = None, env: dict[str, st
     process's peak RSS (MiB) is printed last on stderr as ``maxrss=N``."""
     code = "import sys; from podc.cli.main import main; rc = main(sys.argv[1:])\n"
     if rss:
-        code += ("import resource; print(f'maxrss={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}',"
-                 " file=sys.stderr)\n")
+        # VmHWM is this program's own peak: ru_maxrss also counts the forking pytest worker's
+        # memory (Linux keeps the pre-exec peak), so it reported 350 MB after heavy tests ran.
+        code += ("import resource\n"
+                 "try:\n"
+                 "    peak = int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM:')).split()[1])\n"
+                 "except (OSError, StopIteration, ValueError):\n"
+                 "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+                 "print(f'maxrss={peak // 1024}', file=sys.stderr)\n")
     code += "sys.exit(rc)\n"
     full_env = {**os.environ, "PYTHONPATH": str(ROOT / "compiler"), **(env or {})}
     full_env.pop("KUBECONFIG", None)

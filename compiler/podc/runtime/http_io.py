@@ -101,6 +101,7 @@ def read_capped(resp: Any, limit: int, what: str, method: str, path: str) -> byt
             return b"".join(parts)
         size += len(chunk)
         if size > limit:
+            parts.clear()  # the error's traceback keeps this frame alive: not with 32 MiB in it
             raise _too_large(what, size, limit, method, path, more=True)
         parts.append(chunk)
 
