@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import podc.emit as emit
+import podc.emit.outputs as emit
 from cli_helpers import REPO, podc
 
 

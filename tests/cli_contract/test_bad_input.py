@@ -114,7 +114,7 @@ def test_failing_write_is_a_clear_error_and_keeps_user_files(tmp_path: Path, mon
     def failing_write(path, data, **_):
         raise OSError(err, os.strerror(err), str(path))
 
-    monkeypatch.setattr(podc.emit, "_write_temp", failing_write)
+    monkeypatch.setattr(podc.emit.outputs, "_write_temp", failing_write)
     run = run_inprocess(["compile", "--no-policy"], root)
     assert run.code == 2, run.text
     assert "cannot write" in run.err and "build" in run.err and os.strerror(err) in run.err, run.err

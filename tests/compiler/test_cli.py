@@ -135,11 +135,11 @@ def test_outputs_replaced_atomically_without_temp_files(simple_project: Path, ca
     def failing_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(podc.emit.os, "replace", failing_replace)
+    monkeypatch.setattr(podc.emit.outputs.os, "replace", failing_replace)
     code, _, err = podc_cli(capsys, "compile", str(simple_project))
     assert code == 3 and "internal error" in err
     assert (simple_project / "build/hello.yaml").read_text() == old  # the old file is intact
-    monkeypatch.setattr(podc.emit.os, "replace", real_replace)
+    monkeypatch.setattr(podc.emit.outputs.os, "replace", real_replace)
     assert podc_cli(capsys, "compile", str(simple_project))[0] == 0
     assert "busybox:9" in (simple_project / "build/hello.yaml").read_text()
     assert not [p for p in (simple_project / "build").iterdir() if p.name.startswith(".podc-tmp")]
