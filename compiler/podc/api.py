@@ -49,7 +49,7 @@ def compile_loaded(project: Project, profile: str | None = None, targets: Iterab
     if check:
         from podc.check.projects import check_compiled
 
-        found = check_compiled(result.jobs, project, result.layers, policies=policies)
+        found = check_compiled(result.jobs, project, result.layers, policies=policies, profile=result.profile)
         result.diagnostics = sorted([*result.diagnostics, *found], key=lambda d: d.sort_key())
     return result
 
@@ -68,7 +68,8 @@ def check_project(path: "str | os.PathLike | Project" = ".", profile: str | None
     errors = [d for d in result.diagnostics if d.severity == "error"]
     if errors:
         raise PodcError(errors)
-    return check_jobs(result.jobs, project, cli, Diagnostics(list(result.diagnostics)), layers=result.layers)
+    return check_jobs(result.jobs, project, cli, Diagnostics(list(result.diagnostics)), layers=result.layers,
+                      profile=result.profile)
 
 
 def check_manifests(paths: Sequence[str], *, pss: str = "restricted", kubernetes_version: str | None = None,

@@ -258,3 +258,31 @@ def test_exceptions_in_a_targets_inline_overrides_apply_to_that_target(tmp_path)
     docs = {d["target"]: d for d in json.loads(out)["documents"]}
     assert [s["rule"] for s in docs["etl"]["suppressed"]] == ["privileged"]
     assert "privileged" in {v["rule"] for v in docs["other"]["violations"]}
+
+
+def test_exceptions_in_a_targets_profile_layer_apply_with_that_profile_only(tmp_path):
+    """podc.yaml is the platform team's: a target's `profiles.<p>` inline layer may hold
+    exceptions, as `overrides` may; they apply to that target when <p> is compiled (they were
+    silently ignored). Malformed ones are errors even when their profile is not selected."""
+    root = project(tmp_path)
+    text = (root / "podc.yaml").read_text().replace(
+        "  etl: {file: jobs/etl.yaml}\n",
+        "  etl:\n    file: jobs/etl.yaml\n    profiles:\n      legacy:\n        exceptions:\n"
+        "          - {policy: pss, rule: privileged, reason: old host agent}\n      dev: {}\n")
+    (root / "podc.yaml").write_text("profiles: {legacy: [], dev: []}\ndefaultProfile: dev\n" + text)
+    _, out, _ = run_cli("--format", "json", "--profile", "legacy", cwd=root)
+    doc = json.loads(out)["documents"][0]
+    assert [s["rule"] for s in doc["suppressed"]] == ["privileged"]
+    _, out, _ = run_cli("--format", "json", cwd=root)  # dev: the legacy layer's exception does not apply
+    doc = json.loads(out)["documents"][0]
+    assert doc["suppressed"] == [] and "privileged" in {v["rule"] for v in doc["violations"]}
+    code, _, err = compile_cli(root, "--stdout", "--profile", "legacy")
+    assert "1 policy violation suppressed by exceptions" in err
+    import podc
+
+    result = podc.compile_project(str(root), profile="legacy", check=True)
+    assert any(d.code == "check.suppressed" for d in result.diagnostics)
+
+    (root / "podc.yaml").write_text((root / "podc.yaml").read_text().replace("reason: old host agent", "why: x"))
+    code, _, err = compile_cli(root, "--stdout")  # dev selected; the legacy entry is still read
+    assert code == 2 and "reason" in err

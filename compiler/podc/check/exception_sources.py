@@ -101,20 +101,29 @@ def _file_exceptions(node: Node, diags: Diagnostics) -> list[PolicyException]:
     return read_exceptions(node.items.get("exceptions"), diags)
 
 
-def target_override_exceptions(project_node: Node | None, diags: Diagnostics) -> list[PolicyException]:
-    """``exceptions:`` in a target's inline ``overrides`` (podc.yaml is the platform team's, so they
-    are allowed): they apply to that target only."""
+def target_override_exceptions(project_node: Node | None, diags: Diagnostics,
+                               profile: str | None = None) -> list[PolicyException]:
+    """``exceptions:`` in a target's inline layers in podc.yaml (the platform team's file, so they
+    are allowed): ``overrides``, and ``profiles.<profile>`` for the compiled ``profile``. They
+    apply to that target only; those of other profiles are read (their errors reported) but not
+    applied."""
     import fnmatch
 
     targets = project_node.items.get("targets") if isinstance(project_node, MapNode) else None
     out: list[PolicyException] = []
     for name, target in (targets.items.items() if isinstance(targets, MapNode) else []):
-        overrides = target.items.get("overrides") if isinstance(target, MapNode) else None
-        if not isinstance(overrides, MapNode):
+        if not isinstance(target, MapNode):
             continue
-        for exc in read_exceptions(overrides.items.get("exceptions"), diags):
-            if exc.targets is None or any(fnmatch.fnmatchcase(name, t) for t in exc.targets):
-                out.append(replace(exc, targets=(name,)))
+        profiles = target.items.get("profiles")
+        inline = [(target.items.get("overrides"), True)]
+        if isinstance(profiles, MapNode):
+            inline.extend((layer, pname == profile) for pname, layer in profiles.items.items())
+        for layer, applies in inline:
+            if not isinstance(layer, MapNode):
+                continue
+            for exc in read_exceptions(layer.items.get("exceptions"), diags):
+                if applies and (exc.targets is None or any(fnmatch.fnmatchcase(name, t) for t in exc.targets)):
+                    out.append(replace(exc, targets=(name,)))
     return out
 
 

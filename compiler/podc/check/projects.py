@@ -72,7 +72,7 @@ def _pos_in(section: MapNode | None, fallback: Pos):
     return pos_of
 
 
-def project_options(project: Any, cli: CliOverrides, diags: Diagnostics) -> CheckOptions:
+def project_options(project: Any, cli: CliOverrides, diags: Diagnostics, profile: str | None = None) -> CheckOptions:
     from podc.check.custom import load_policy_files
     from podc.check.practices import config_from_project
 
@@ -115,7 +115,7 @@ def project_options(project: Any, cli: CliOverrides, diags: Diagnostics) -> Chec
     opts.custom = load_policy_files(files, diags)
     opts.admission = _admission(data.get("admission"), base, pos_of, cli, diags)
     opts.exceptions = read_exceptions(_node_at(section, ("exceptions",)), diags)
-    opts.exceptions.extend(target_override_exceptions(root_node, diags))
+    opts.exceptions.extend(target_override_exceptions(root_node, diags, profile))
     opts.exceptions.extend(read_exception_files(data.get("exceptionFiles"), base, getattr(project, "roots", None),
                                                 pos_of, diags))
     opts.exception_rules = exception_rules(data, pos_of, diags)
@@ -189,11 +189,13 @@ def _pair(o) -> tuple[str, Pos]:
 
 
 def check_jobs(jobs: list, project: Any, cli: CliOverrides | None = None,
-               notices: Diagnostics | None = None, layers: Mapping[str, Any] | None = None) -> CheckResult:
+               notices: Diagnostics | None = None, layers: Mapping[str, Any] | None = None,
+               profile: str | None = None) -> CheckResult:
     """Check compiled targets against the project's policies; ``layers`` (``CompileResult.layers``)
-    supplies the layer files' ``exceptions:``."""
+    supplies the layer files' ``exceptions:``, ``profile`` (``CompileResult.profile``) which
+    target profile layers' ``exceptions:`` apply."""
     diags = notices if notices is not None else Diagnostics()
-    opts = project_options(project, cli or CliOverrides(), diags)
+    opts = project_options(project, cli or CliOverrides(), diags, profile)
     rules = opts.exception_rules
     opts.exceptions.extend(layer_exceptions(jobs, str(getattr(project, "path", "")), layers, rules, diags))
     if not diags.errors:
@@ -213,7 +215,7 @@ def check_schema(jobs: list, project: Any) -> CheckResult:
 
 
 def check_compiled(jobs: list, project: Any, layers: Mapping[str, Any] | None = None,
-                   policies: bool = True) -> list[Diagnostic]:
+                   policies: bool = True, profile: str | None = None) -> list[Diagnostic]:
     """The check step of a compile (``podc.compile_project(check=True)``, ``podc compile``): the project's policies on its compiled
     targets, after exceptions, as diagnostics located at the layer lines (code
     ``check.<policy>.<rule>``, the violation's own severity). Expired exceptions come back as
@@ -223,7 +225,7 @@ def check_compiled(jobs: list, project: Any, layers: Mapping[str, Any] | None = 
     With ``policies=False`` only the schema and API-server rules run (never skipped: the API
     server would reject what they reject). Suppressed violations come back as ``info``
     diagnostics (code ``check.suppressed``) naming the exception, so a compile can count them."""
-    result = check_jobs(jobs, project, layers=layers) if policies else check_schema(jobs, project)
+    result = check_jobs(jobs, project, layers=layers, profile=profile) if policies else check_schema(jobs, project)
     out = [n for n in result.notices if n.severity != "info"]
     for doc in result.documents:
         for s in doc.suppressed:

@@ -167,7 +167,7 @@ def build_outputs(*, project: str = ".", files: Sequence[str] = (), profile: str
 
     # The schema and API-server rules always run (the API server would reject what they reject);
     # --no-policy skips the policy packs only.
-    findings = check_compiled(result.jobs, proj, result.layers, policies=policy)
+    findings = check_compiled(result.jobs, proj, result.layers, policies=policy, profile=result.profile)
     suppressed = sum(d.code == "check.suppressed" for d in findings)  # one info diagnostic each
     failed = report_compile_diagnostics(result.diagnostics, findings, suppressed)
     marker = marker_line(__version__, Path(os.path.relpath(proj.path, out_dir)).as_posix())

@@ -62,12 +62,13 @@ def _format(v: Any) -> str:
     return f"{where}{rule}{v.message}{hint}"
 
 
-def check_step(job: Any, project: Any, layers: Any = None) -> tuple[list[str], list[str], str]:
+def check_step(job: Any, project: Any, layers: Any = None, profile: str | None = None
+               ) -> tuple[list[str], list[str], str]:
     """(warnings, blocking errors, summary) from the policy checker; ``layers`` are the run's
     loaded layer files (their ``exceptions:``)."""
     from podc.check.projects import check_compiled
 
-    violations = list(check_compiled([job], project, layers) or [])
+    violations = list(check_compiled([job], project, layers, profile=profile) or [])
     blocking = [_format(v) for v in violations if v.severity in _BLOCKING]
     warnings = [_format(v) for v in violations if v.severity not in _BLOCKING and v.severity != "info"]
     summary = (f"failed: {len(blocking)} error(s), {len(warnings)} warning(s)" if blocking
@@ -126,13 +127,14 @@ class CompileSession:
         inputs = [as_layer_input(layer) for layer in layers]
         names = [layer.name for layer in layers]
         project = self.project
+        profile = None
         if project is not None:
             from podc.pipeline import compile_loaded
 
             target = settings.target or _only_target(project)
             result = compile_loaded(project, settings.profile, [target], inputs, cache=self._cache)
-            job = result.jobs[0]
-            names = [*_project_layer_names(project, target, result.profile), *names]
+            job, profile = result.jobs[0], result.profile
+            names = [*_project_layer_names(project, target, profile), *names]
         else:
             from podc.pipeline import compile_layers
 
@@ -141,7 +143,8 @@ class CompileSession:
         namespace = settings.namespace or (job.manifest.get("metadata") or {}).get("namespace")
         compiled = CompiledStep(job, ["podc:defaults", *names], namespace)
         if settings.check_policies:
-            compiled.warnings, compiled.blocking, compiled.check_summary = check_step(job, project, self._cache.loaded() if self._cache is not None else None)
+            loaded = self._cache.loaded() if self._cache is not None else None
+            compiled.warnings, compiled.blocking, compiled.check_summary = check_step(job, project, loaded, profile)
         return compiled
 
 
