@@ -60,7 +60,10 @@ def test_a_dripping_server_is_bounded_by_timeout(tmp_path, behave):
         code, out, err, took = submit(tmp_path, srv.kubeconfig(tmp_path / "kc"))
     assert code == 1 and took < bound(tmp_path), (took, err)
     line = one_clear_line(err)
-    assert "no complete answer before the deadline" in line
+    # Which layer notices first depends on the machine's load: the read watchdog ("no complete
+    # answer") or the command's deadline between requests ("timed out after 3s"); both are the
+    # same bounded failure, told in one line.
+    assert "no complete answer before the deadline" in line or "timed out after 3s (--timeout)" in line, line
 
 
 @pytest.mark.parametrize("retry_after", ["30", "100"])
