@@ -143,6 +143,9 @@ def main(argv: list[str]) -> int:
     fd, tmp = tempfile.mkstemp(dir=OUTPUT.parent, prefix=".podc-v1.", suffix=".json")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600: a shipped schema must be readable by all
     os.replace(tmp, OUTPUT)
     print(f"wrote {OUTPUT}")
     return 0
