@@ -49,6 +49,7 @@ class _Compiler:
     def __init__(self, defs: dict[str, Any]):
         self.defs = defs
         self.done: dict[str, Check] = {}
+        self.layer_fields: frozenset[str] | None = None
 
     def ref(self, ref: str) -> Check:
         name = ref.rsplit("/", 1)[-1]
@@ -332,8 +333,11 @@ def compile_def(name: str) -> Check:
 
 def layer_field_names() -> frozenset[str]:
     """The top-level fields of a layer (empty when the schema is unusable)."""
-    props = _compiler().defs.get("LayerSpec", {}).get("properties", {})
-    return frozenset(props) if isinstance(props, dict) else frozenset()
+    compiler = _compiler()
+    if compiler.layer_fields is None:  # asked once per layer file: built once
+        props = compiler.defs.get("LayerSpec", {}).get("properties", {})
+        compiler.layer_fields = frozenset(props) if isinstance(props, dict) else frozenset()
+    return compiler.layer_fields
 
 
 def layer_ok(data: Any) -> bool:

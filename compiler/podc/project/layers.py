@@ -69,6 +69,7 @@ class LayerCache:
         self.base_dir = base_dir or (project.root if project else Path.cwd())
         self._layers: dict[Path, LoadedLayer | None] = {}
         self._errors: dict[Path, list] = {}  # what loading a file reported, repeated on each use
+        self._real_dirs: dict[str, str] = {}  # folder -> its realpath, for this run
 
     def name_for(self, path: Path) -> str:
         return self.project.layer_name(path) if self.project is not None else self.relative(path)
@@ -87,6 +88,19 @@ class LayerCache:
         names them): the checker reads ``exceptions:`` from these instead of reading files again."""
         return {str(path): layer for path, layer in self._layers.items() if layer is not None}
 
+    def _realpath(self, path: Path) -> str:
+        """``os.path.realpath(path)``, resolving each folder once per run: realpath checks every
+        component of the path for a link, which for thousands of layer files in a few folders is
+        mostly the same work again. The file itself is checked every time."""
+        folder, name = os.path.split(path)
+        if not folder or name in ("", ".", ".."):
+            return os.path.realpath(path)
+        real_folder = self._real_dirs.get(folder)
+        if real_folder is None:
+            real_folder = self._real_dirs[folder] = os.path.realpath(folder)
+        joined = os.path.join(real_folder, name)
+        return os.path.realpath(joined) if os.path.islink(joined) else joined
+
     def get(self, ref: LayerRef, diags: Diagnostics) -> LoadedLayer | None:
         path = ref.path
         if path not in self._layers:
@@ -101,7 +115,8 @@ class LayerCache:
 
         path = ref.path
         roots = getattr(self.project, "roots", None)
-        if roots is not None and not roots.admit(path, ref.pos, "layer file", ref.written, diags):
+        if roots is not None and not roots.admit(path, ref.pos, "layer file", ref.written, diags,
+                                                 self._realpath(path)):
             return None  # refused before reading: nothing of a foreign file reaches a message
         if not _exists_not_dir(path):  # a FIFO or a device exists: the reader refuses it
             _missing_layer(ref, self.relative(path), self.name_for(path), diags)

@@ -79,19 +79,16 @@ def _pure_yaml():
     return _pure_instance
 
 
-@contextmanager
-def _forgetting_loads() -> Iterator[None]:
+def _forget_loads() -> None:
     """The shared ruamel instance remembers every load (a DocInfo per document, each constructed
     scalar keyed by its node): a long-running process compiling again and again would grow
-    without end. Forget it after each read."""
-    try:
-        yield
-    finally:
-        if _yaml_instance is not None:
-            del _yaml_instance.doc_infos[:]
-            constructor = _yaml_instance.constructor
-            constructor.constructed_objects.clear()
-            getattr(constructor, "recursive_objects", {}).clear()
+    without end. Forget it after each read (a plain call in a ``finally``: a context manager per
+    file cost more than the reading of a small file's text)."""
+    if _yaml_instance is not None:
+        del _yaml_instance.doc_infos[:]
+        constructor = _yaml_instance.constructor
+        constructor.constructed_objects.clear()
+        getattr(constructor, "recursive_objects", {}).clear()
 
 
 def load_file(path: str | os.PathLike, layer: str | None = None, limits: Limits = DEFAULT_LIMITS) -> list[Node]:
@@ -119,18 +116,24 @@ def load_text(text: str, filename: str = "<string>", layer: str | None = None,
     layer = layer or filename
     with gc_paused():
         return [doc if isinstance(doc, (MapNode, SeqNode, ScalarNode)) else _fast_nodes(doc, filename, layer)
-                for doc in _read(text, filename, layer, limits)]
+                for doc in _read_paused(text, filename, layer, limits)]
 
 
 def _read(text: str, filename: str, layer: str, limits: Limits) -> list:
     """Every document: (plain data, positions) when the fast reader could read it, else a Node
     from the full loader (which reports every problem). Raises PodcError for bad input."""
+    with gc_paused():
+        return _read_paused(text, filename, layer, limits)
+
+
+def _read_paused(text: str, filename: str, layer: str, limits: Limits) -> list:
+    """:func:`_read`, the collector already paused by the caller (once per file, not twice)."""
     if len(text) > limits.max_bytes:
         raise PodcError.single("input.too-large", f"input is {len(text)} characters; podc reads at most {limits.max_bytes}",
                                Pos(filename))
     import podc.source.fastyaml as _fastyaml
 
-    with gc_paused(), _forgetting_loads():
+    try:
         split = _fastyaml.split_documents(text)
         builder = _Builder(filename, layer, limits)
         if split is None:
@@ -159,6 +162,8 @@ def _read(text: str, filename: str, layer: str, limits: Limits) -> list:
                 builder.diags.extend(e.diagnostics)
         builder.diags.raise_if_errors()
         return docs
+    finally:
+        _forget_loads()
 
 
 def _fast_nodes(doc: tuple, filename: str, layer: str) -> Node:
