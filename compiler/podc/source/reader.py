@@ -169,18 +169,25 @@ def _read_paused(text: str, filename: str, layer: str, limits: Limits) -> list:
 def _fast_nodes(doc: tuple, filename: str, layer: str) -> Node:
     """Positioned nodes from the fast reader's (data, positions)."""
     data, positions = doc
-    it = iter(positions)
+    nxt = iter(positions).__next__
 
     def build(value: Any) -> Node:
-        origin = Origin(layer, Pos(filename, *next(it)))
-        if isinstance(value, dict):
+        line, col = nxt()
+        origin = Origin(layer, Pos(filename, line, col))
+        kind = type(value)  # the fast reader makes plain dicts, lists and scalars only
+        if kind is dict:
             items: dict[str, Node] = {}
             key_pos: dict[str, Pos] = {}
             for k, v in value.items():
-                key_pos[k] = Pos(filename, *next(it))
-                items[k] = build(v)
+                line, col = nxt()
+                key_pos[k] = Pos(filename, line, col)
+                if type(v) is dict or type(v) is list:
+                    items[k] = build(v)
+                else:  # a scalar value, the common case: built here, without a call
+                    line, col = nxt()
+                    items[k] = ScalarNode(v, Origin(layer, Pos(filename, line, col)))
             return MapNode(items, origin, key_pos)
-        if isinstance(value, list):
+        if kind is list:
             return SeqNode([build(v) for v in value], origin)
         return ScalarNode(value, origin)
 
