@@ -81,9 +81,7 @@ def _pure_yaml():
 
 def _forget_loads() -> None:
     """The shared ruamel instance remembers every load (a DocInfo per document, each constructed
-    scalar keyed by its node): a long-running process compiling again and again would grow
-    without end. Forget it after each read (a plain call in a ``finally``: a context manager per
-    file cost more than the reading of a small file's text)."""
+    scalar keyed by its node): a long-running process would grow without end. Forget it after each read."""
     if _yaml_instance is not None:
         del _yaml_instance.doc_infos[:]
         constructor = _yaml_instance.constructor
@@ -135,12 +133,13 @@ def _read_paused(text: str, filename: str, layer: str, limits: Limits) -> list:
 
     try:
         split = _fastyaml.split_documents(text)
-        builder = _Builder(filename, layer, limits)
         if split is None:
+            builder = _Builder(filename, layer, limits)
             docs: list = _load_slow(text, filename, builder)
             builder.diags.raise_if_errors()
             return docs
         resolve = _fastyaml.Resolver()
+        slow: _Builder | None = None  # made for the first document the fast reader leaves
         docs = []
         nodes = 0
         for doc in split.docs:
@@ -154,13 +153,16 @@ def _read_paused(text: str, filename: str, layer: str, limits: Limits) -> list:
             except _fastyaml.NotFast:
                 pass
             first, end = doc[0], doc[1]
+            if slow is None:
+                slow = _Builder(filename, layer, limits)
             # "\n" * first keeps line numbers exact for the full loader.
             try:
                 tail = "\n" if end < len(split.lines) else ""  # the file's last line may have no newline
-                docs.extend(_load_slow("\n" * first + "\n".join(split.lines[first:end]) + tail, filename, builder))
+                docs.extend(_load_slow("\n" * first + "\n".join(split.lines[first:end]) + tail, filename, slow))
             except PodcError as e:
-                builder.diags.extend(e.diagnostics)
-        builder.diags.raise_if_errors()
+                slow.diags.extend(e.diagnostics)
+        if slow is not None:
+            slow.diags.raise_if_errors()
         return docs
     finally:
         _forget_loads()
