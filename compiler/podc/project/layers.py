@@ -88,18 +88,25 @@ class LayerCache:
         names them): the checker reads ``exceptions:`` from these instead of reading files again."""
         return {str(path): layer for path, layer in self._layers.items() if layer is not None}
 
-    def _realpath(self, path: Path) -> str:
+    def _realpath(self, path: Path) -> tuple[str, bool | None]:
         """``os.path.realpath(path)``, resolving each folder once per run: realpath checks every
         component of the path for a link, which for thousands of layer files in a few folders is
-        mostly the same work again. The file itself is checked every time."""
+        mostly the same work again. The file itself is checked every time; when it is not a link,
+        whether it is a folder comes along (its lstat is its stat), else None."""
+        import stat
+
         folder, name = os.path.split(path)
         if not folder or name in ("", ".", ".."):
-            return os.path.realpath(path)
+            return os.path.realpath(path), None
         real_folder = self._real_dirs.get(folder)
         if real_folder is None:
             real_folder = self._real_dirs[folder] = os.path.realpath(folder)
         joined = os.path.join(real_folder, name)
-        return os.path.realpath(joined) if os.path.islink(joined) else joined
+        try:
+            mode = os.lstat(joined).st_mode
+        except (OSError, ValueError):  # missing: realpath keeps the name as it is
+            return joined, None
+        return (os.path.realpath(joined), None) if stat.S_ISLNK(mode) else (joined, stat.S_ISDIR(mode))
 
     def get(self, ref: LayerRef, diags: Diagnostics) -> LoadedLayer | None:
         path = ref.path
@@ -115,10 +122,13 @@ class LayerCache:
 
         path = ref.path
         roots = getattr(self.project, "roots", None)
-        if roots is not None and not roots.admit(path, ref.pos, "layer file", ref.written, diags,
-                                                 self._realpath(path)):
-            return None  # refused before reading: nothing of a foreign file reaches a message
-        if not _exists_not_dir(path):  # a FIFO or a device exists: the reader refuses it
+        is_dir = None
+        if roots is not None:
+            real, is_dir = self._realpath(path)
+            if not roots.admit(path, ref.pos, "layer file", ref.written, diags, real):
+                return None  # refused before reading: nothing of a foreign file reaches a message
+        # a FIFO or a device exists: the reader refuses it
+        if is_dir or (is_dir is None and not _exists_not_dir(path)):
             _missing_layer(ref, self.relative(path), self.name_for(path), diags)
             return None
         name = self.name_for(path)
