@@ -52,6 +52,23 @@ def test_a_symlink_pointing_out_is_outside(tmp_path):
     assert [c for c, _ in _codes(root)] == ["project.outside-root"]
 
 
+def test_a_file_symlink_pointing_out_is_outside_next_to_files_already_read(tmp_path):
+    """The folder of a layer file is resolved once per run; each file is still checked for a link."""
+    (tmp_path / "secret").mkdir()
+    (tmp_path / "secret" / "creds.yaml").write_text(LAYER)
+    root = _project(tmp_path / "proj", "  etl: {layers: [a, inner, out]}\n",
+                    "layers:\n  a: layers/a.yaml\n  inner: layers/inner.yaml\n  out: layers/out.yaml\n")
+    (root / "layers").mkdir()
+    (root / "layers" / "a.yaml").write_text(LAYER)
+    (root / "real.yaml").write_text("labels: {team: data}\n")
+    os.symlink(root / "real.yaml", root / "layers" / "inner.yaml")
+    os.symlink(tmp_path / "secret" / "creds.yaml", root / "layers" / "out.yaml")
+    assert [c for c, _ in _codes(root)] == ["project.outside-root"]
+    os.remove(root / "layers" / "out.yaml")
+    os.symlink(root / "real.yaml", root / "layers" / "out.yaml")
+    assert podc.compile_project(root).jobs[0].manifest["metadata"]["labels"]["team"] == "data"
+
+
 def test_named_allowed_roots_are_admitted(tmp_path):
     (tmp_path / "shared").mkdir()
     (tmp_path / "shared" / "base.yaml").write_text(LAYER)

@@ -193,3 +193,19 @@ def test_type_change_replaces_and_records():
 def test_unknown_mode_is_rejected():
     with pytest.raises(ValueError):
         merge(None, layer("a", {}), "json", Diagnostics())
+
+
+def test_messages_name_keyed_items_on_the_path_and_fresh_patches_keep_their_values():
+    a = layer("a", pod({"containers": [{"name": "main", "env": [{"name": "A", "value": "1"}]}]}))
+    b = layer("b", pod({"containers": [{"name": "main", "env": [{"name": "B", "value": "2"},
+                                                                 {"name": "B", "value": "3"}]}],
+                        "tolerations": [{"key": "k", "operator": "Exists", "$patch": "delete"}]}))
+    out, diags = fold(a, b)
+    paths = sorted((d.code, d.path) for d in diags.items)
+    assert paths == [("merge.delete-missing", "spec.template.spec.tolerations[key=k,operator=Exists]"),
+                     ("merge.duplicate-key", "spec.template.spec.containers[name=main].env[name=B]")]
+    assert pod_spec(out)["containers"][0]["env"] == [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]
+    # a fresh mapping drops its deletions and directives, and is otherwise the patch's own content
+    c = layer("c", {"metadata": {"labels": {"x": "1", "gone": None}}, "spec": {"template": {"metadata": {"a": "b"}}}})
+    out, diags = fold(c)
+    assert to_plain(out) == {"metadata": {"labels": {"x": "1"}}, "spec": {"template": {"metadata": {"a": "b"}}}}

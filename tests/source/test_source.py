@@ -86,6 +86,23 @@ def test_size_limit(tmp_path):
     assert e.value.diagnostics[0].code == "input.too-large"
 
 
+def test_read_is_bounded_when_the_stat_size_is_wrong(tmp_path):
+    import io
+
+    from podc.source.guards import _read_bounded, read_text
+
+    data = b"x" * 200_000
+    assert _read_bounded(io.BytesIO(data), 10, 1_000_000) == data  # the file grew after the stat
+    assert _read_bounded(io.BytesIO(data), 0, 150_001) == data[:150_001]  # never past the limit
+    assert _read_bounded(io.BytesIO(b""), 0, 100) == b""
+    exact = tmp_path / "exact.yaml"
+    exact.write_text("a: " + "x" * 995 + "\n")  # 999 bytes: at the limit, read whole
+    assert read_text(exact, Limits(max_bytes=999)) == exact.read_text()
+    with pytest.raises(PodcError) as e:
+        read_text(exact, Limits(max_bytes=998))
+    assert e.value.diagnostics[0].code == "input.too-large"
+
+
 def test_missing_file_and_bad_encoding(tmp_path):
     with pytest.raises(PodcError) as e:
         load_file(tmp_path / "nope.yaml")

@@ -63,13 +63,50 @@ KeyFn = Callable[[Node], "tuple | None"]
 
 
 def list_key_fn(field: str, mode: str) -> KeyFn | None:
-    """The function giving a list item's merge key, or None when the list is replaced whole."""
+    """The function giving a list item's merge key, or None when the list is replaced whole.
+    Built once per (field, mode): the merge asks for it at every list of every layer."""
+    hit = _KEY_FNS.get((field, mode), _UNSET)
+    if hit is _UNSET:
+        hit = _KEY_FNS[(field, mode)] = _key_fn(field, mode)
+    return hit  # type: ignore[return-value]
+
+
+_UNSET = object()
+_KEY_FNS: dict[tuple[str, str], KeyFn | None] = {}
+
+
+def _key_fn(field: str, mode: str) -> KeyFn | None:
     spec = KEYED_LISTS.get(field)
     if spec is not None:
+        if len(spec) == 1 and spec[0][1] is None:  # one required field (name, mountPath, ...)
+            name = spec[0][0]
+
+            def one_field(item: Node) -> tuple | None:
+                if not isinstance(item, MapNode):
+                    return None
+                v = item.items.get(name)
+                return (v.value,) if isinstance(v, ScalarNode) and v.value is not None else None
+
+            return one_field
         return lambda item: _fields_key(item, spec)
     if mode == "podc" and field in IDENTITY_LISTS:
         paths = IDENTITY_LISTS[field]
         defaults = _IDENTITY_DEFAULTS.get(field, {})
+        if all(len(p) == 1 for p in paths):  # tolerations: top-level fields only
+            names = tuple((p[0], defaults.get(p)) for p in paths)
+
+            def flat_identity(item: Node) -> tuple | None:
+                if not isinstance(item, MapNode):
+                    return None
+                get = item.items.get
+                out = []
+                for name, default in names:
+                    v = get(name)
+                    value = v.value if isinstance(v, ScalarNode) else None
+                    out.append(default if value is None else value)
+                return tuple(out)
+
+            return flat_identity
         return lambda item: _identity_key(item, paths, defaults)
     return None
 

@@ -100,10 +100,24 @@ class _Merger:
             return ScalarNode(patch.value, patch.origin, None, patch.overridden)
         if isinstance(patch, MapNode):
             items: dict[str, Node] = {}
+            same = patch.directive is None  # nothing dropped or rebuilt: the patch node itself will do
             for k, v in patch.items.items():
-                if _deletes(v):
+                if type(v) is ScalarNode:  # most values: inline what fresh() does for them
+                    if v.value is None or v.directive == "delete":
+                        same = False
+                        continue
+                    if v.directive is not None:
+                        v = ScalarNode(v.value, v.origin, None, v.overridden)
+                        same = False
+                    items[k] = v
                     continue
-                items[k] = self.fresh(v, path + (k,), k, None)
+                if v.directive == "delete":
+                    same = False
+                    continue
+                new = items[k] = self.fresh(v, path + (k,), k, None)
+                same = same and new is v
+            if same:
+                return patch
             return MapNode(items, patch.origin, patch.key_pos, None, patch.overridden)
         keyfn = list_key_fn(field or "", self.mode)
         if keyfn is None:
@@ -181,7 +195,7 @@ class _Merger:
             if k is None:
                 continue
             old = result.get(k)
-            result[k] = self.node(old, item, path + (describe_key(field, k),), None, field)
+            result[k] = self.node(old, item, path + ((field, k),), None, field)
         origin = base.origin if base is not None else patch.origin
         overridden = base.overridden if base is not None else patch.overridden
         seq = SeqNode(list(result.values()), origin, None, overridden)
@@ -210,9 +224,9 @@ class _Merger:
             pos = index.get(k)
             if pos is None:
                 index[k] = len(items)
-                items.append(self.node(None, item, path + (describe_key(field, k),), None, field))
+                items.append(self.node(None, item, path + ((field, k),), None, field))
             else:
-                items[pos] = self.node(items[pos], item, path + (describe_key(field, k),), None, field)
+                items[pos] = self.node(items[pos], item, path + ((field, k),), None, field)
         return base
 
     def _patch_key(self, item: Node, i: int, path: tuple, field: str, keyfn, seen: dict[tuple, Node]) -> tuple | None:
@@ -274,10 +288,14 @@ def _union_members(field: str | None, list_field: str | None, base: MapNode, pat
 
 
 def _show(path: tuple) -> str:
+    """A merge path for messages. Keyed items are kept as (field, key) while merging and only
+    labelled here (``[name=FOO]``): most paths are never shown."""
     out = ""
     for p in path:
         if isinstance(p, int):
             out += f"[{p}]"
+        elif isinstance(p, tuple):
+            out += describe_key(*p)
         elif p.startswith("["):
             out += p
         else:

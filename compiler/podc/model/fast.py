@@ -49,18 +49,22 @@ class _Compiler:
     def __init__(self, defs: dict[str, Any]):
         self.defs = defs
         self.done: dict[str, Check] = {}
+        self.layer_fields: frozenset[str] | None = None
 
     def ref(self, ref: str) -> Check:
         name = ref.rsplit("/", 1)[-1]
         if not ref.startswith("#/$defs/") or name not in self.defs:
             return _never
         done = self.done
+        fn: Check | None = None
 
         def check(value: Any) -> bool:  # compiled on first use: the schema is recursive in places
-            fn = done.get(name)
+            nonlocal fn
             if fn is None:
-                fn = done[name] = _never  # a cycle while compiling stays conservative
-                fn = done[name] = self.compile(self.defs[name])
+                fn = done.get(name)
+                if fn is None:
+                    done[name] = _never  # a cycle while compiling stays conservative
+                    fn = done[name] = self.compile(self.defs[name])
             return fn(value)
 
         return check
@@ -74,9 +78,24 @@ class _Compiler:
         rest = {k: v for k, v in schema.items() if k not in _ANNOTATIONS}
         if "$ref" in rest:
             parts.append(self.ref(rest.pop("$ref")))
-        if "type" in rest:
-            kind = rest.pop("type")
-            parts.append(_TYPES.get(kind, _never) if isinstance(kind, str) else _never)
+        kind = rest.pop("type", None)
+        if kind is not None and not isinstance(kind, str):
+            return _never
+        # The common shapes get one closure that also checks the type (fewer calls per value).
+        if kind == "object" and {"properties", "additionalProperties", "required", "propertyNames"} & rest.keys():
+            parts.append(self._object(rest, typed=True))
+            kind = None
+        elif kind == "array" and "items" in rest:
+            parts.append(_items(self.compile(rest.pop("items")), typed=True))
+            kind = None
+        elif kind in ("integer", "number") and ("minimum" in rest or "maximum" in rest):
+            parts.append(_bounded(kind, rest.pop("minimum", None), rest.pop("maximum", None)))
+            kind = None
+        elif kind == "string" and "enum" in rest and all(type(c) is str for c in rest["enum"]):
+            parts.append(lambda v, cs=frozenset(rest.pop("enum")): type(v) is str and v in cs)
+            kind = None
+        if kind is not None:
+            parts.append(_TYPES.get(kind, _never))
         if "const" in rest:
             const = rest.pop("const")
             parts.append(lambda v, c=const: type(v) is type(c) and v == c)
@@ -86,10 +105,17 @@ class _Compiler:
         if "anyOf" in rest:
             branches = rest.pop("anyOf")
             nullable = {"type": "null"} in branches
-            parts.append(_any_of([self.compile(b) for b in branches if b != {"type": "null"}], nullable))
+            branches = [b for b in branches if b != {"type": "null"}]
+            simple = [_simple_type(b) for b in branches]
+            if len(branches) > 1 and all(t is not None and t != "object" for t in simple):
+                accepted = frozenset().union(*(_PY_TYPES[t] for t in simple), _PY_TYPES["null"] if nullable else ())
+                parts.append(lambda v, ts=accepted: type(v) in ts)  # e.g. string | integer | number | boolean
+            else:
+                parts.append(_any_of([self.compile(b) for b in branches], [self._shape(b) for b in branches],
+                                     nullable))
         if "oneOf" in rest:
-            subs = [self.compile(s) for s in rest.pop("oneOf")]
-            parts.append(lambda v, ss=subs: sum(1 for s in ss if s(v)) == 1)
+            subs = rest.pop("oneOf")
+            parts.append(_one_of([self.compile(s) for s in subs], [self._shape(s) for s in subs]))
         if "minimum" in rest:  # pydantic `ge`: integer ranges (int32/int64, file modes, ports)
             low = rest.pop("minimum")
             parts.append(lambda v, m=low: type(v) not in (int, float) or v >= m)
@@ -97,9 +123,9 @@ class _Compiler:
             high = rest.pop("maximum")
             parts.append(lambda v, m=high: type(v) not in (int, float) or v <= m)
         if "items" in rest:
-            parts.append(_items(self.compile(rest.pop("items"))))
+            parts.append(_items(self.compile(rest.pop("items")), typed=False))
         if {"properties", "additionalProperties", "required", "propertyNames"} & rest.keys():
-            parts.append(self._object(rest))
+            parts.append(self._object(rest, typed=False))
         if "x-podc-check" in rest:
             check = CHECKS.get(rest.pop("x-podc-check"))
             if check is None:
@@ -114,43 +140,151 @@ class _Compiler:
             return lambda v: first(v) and second(v)
         return lambda v, ps=tuple(parts): all(p(v) for p in ps)
 
-    def _object(self, rest: dict[str, Any]) -> Check:
+    def _shape(self, schema: Any, depth: int = 0) -> tuple[frozenset | None, str | None]:
+        """What a value must be for ``schema`` to accept it, read off the schema without running it:
+        (the Python types it may have, or None for "any"; a key a mapping must hold, or None).
+        Only a NECESSARY condition: ``anyOf``/``oneOf`` use it to skip branches that cannot pass."""
+        if not isinstance(schema, dict) or depth > 8:
+            return None, None
+        keys = schema.keys() - _ANNOTATIONS
+        if keys == {"$ref"}:
+            ref = schema["$ref"]
+            name = ref.rsplit("/", 1)[-1] if isinstance(ref, str) else ""
+            if not isinstance(ref, str) or not ref.startswith("#/$defs/") or name not in self.defs:
+                return None, None  # compiles to _never: any value is a (failing) candidate
+            return self._shape(self.defs[name], depth + 1)
+        kind = schema.get("type")
+        types = _PY_TYPES.get(kind) if isinstance(kind, str) else None
+        if types is None and keys == {"anyOf"} and isinstance(schema["anyOf"], list):
+            union: set = set()
+            for branch in schema["anyOf"]:
+                sub = self._shape(branch, depth + 1)[0]
+                if sub is None:
+                    return None, None
+                union |= sub
+            return frozenset(union), None
+        key = None
+        if kind == "object" and schema.get("additionalProperties") is False:
+            required = schema.get("required")
+            if isinstance(required, list) and required and isinstance(required[0], str):
+                key = required[0]
+        return types, key
+
+    def _object(self, rest: dict[str, Any], typed: bool) -> Check:
         props = {k: self.compile(s) for k, s in rest.pop("properties", {}).items()}
         extra_schema = rest.pop("additionalProperties", True)
         extra = None if extra_schema is False else self.compile(extra_schema)
-        required = tuple(rest.pop("required", ()))
+        required = frozenset(rest.pop("required", ()))
         names = self.compile(rest.pop("propertyNames")) if "propertyNames" in rest else None
+        get = props.get
 
         def check(value: Any) -> bool:
             if type(value) is not dict:
-                return True  # the type keyword decides for non-objects
+                return not typed  # without ``type: object`` the type keyword decides for non-objects
             for key, item in value.items():
                 if type(key) is not str:
                     return False
                 if names is not None and not names(key):
                     return False
-                fn = props.get(key, extra)
+                fn = get(key, extra)
                 if fn is None or not fn(item):
                     return False
-            return all(k in value for k in required)
+            return not required or required <= value.keys()
 
         return check
 
 
-def _any_of(branches: list[Check], nullable: bool) -> Check:
+#: The Python types each JSON schema type accepts (strict: ``bool`` is not an integer).
+_PY_TYPES: dict[str, frozenset] = {
+    "string": frozenset({str}), "integer": frozenset({int}), "number": frozenset({int, float}),
+    "boolean": frozenset({bool}), "null": frozenset({type(None)}), "array": frozenset({list}),
+    "object": frozenset({dict}),
+}
+_KNOWN_TYPES = frozenset().union(*_PY_TYPES.values())
+
+
+def _candidates(branches: list[Check], shapes: list[tuple[frozenset | None, str | None]]):
+    """Branches per Python type of the value (only those that may accept it), and for mappings the
+    branches that need a given key, by key. Types not listed fall back to every branch."""
+    by_type: dict[type, tuple[Check, ...]] = {}
+    for t in _KNOWN_TYPES:
+        by_type[t] = tuple(b for b, (types, key) in zip(branches, shapes)
+                           if (types is None or t in types) and not (t is dict and key is not None))
+    keyed: dict[str, tuple[Check, ...]] = {}
+    for b, (types, key) in zip(branches, shapes):
+        if key is not None:
+            keyed[key] = keyed.get(key, ()) + (b,)
+    return by_type, keyed, tuple(branches)
+
+
+def _any_of(branches: list[Check], shapes: list, nullable: bool) -> Check:
     """``anyOf``; most are ``X | None`` (one branch and null), checked without a loop."""
     if len(branches) == 1:
         only = branches[0]
         return (lambda v: v is None or only(v)) if nullable else only
-    if nullable:
-        return lambda v: v is None or any(b(v) for b in branches)
-    return lambda v: any(b(v) for b in branches)
+    by_type, keyed, every = _candidates(branches, shapes)
+
+    def check(value: Any) -> bool:
+        if value is None and nullable:
+            return True
+        t = type(value)
+        for b in by_type.get(t, every):
+            if b(value):
+                return True
+        if t is dict and keyed:
+            for key in value:
+                for b in keyed.get(key, ()):
+                    if b(value):
+                        return True
+        return False
+
+    return check
 
 
-def _items(item: Check) -> Check:
+def _simple_type(schema: Any) -> str | None:
+    """The type name of a schema that is only ``{"type": <name>}`` (annotations aside), else None."""
+    if not isinstance(schema, dict) or schema.keys() - _ANNOTATIONS != {"type"}:
+        return None
+    kind = schema["type"]
+    return kind if isinstance(kind, str) and kind in _PY_TYPES else None
+
+
+def _one_of(branches: list[Check], shapes: list) -> Check:
+    """``oneOf``: exactly one branch accepts; only the branches the value's shape allows are run."""
+    by_type, keyed, every = _candidates(branches, shapes)
+
+    def check(value: Any) -> bool:
+        t = type(value)
+        passed = 0
+        for b in by_type.get(t, every):
+            if b(value):
+                passed += 1
+        if t is dict and keyed:
+            for key in value:
+                for b in keyed.get(key, ()):
+                    if b(value):
+                        passed += 1
+        return passed == 1
+
+    return check
+
+
+def _bounded(kind: str, low: Any, high: Any) -> Check:
+    """``type: integer|number`` with ``minimum``/``maximum`` in one closure."""
+    types = (int,) if kind == "integer" else (int, float)
+    if low is None and high is None:
+        return lambda v: type(v) in types
+    if high is None:
+        return lambda v: type(v) in types and v >= low
+    if low is None:
+        return lambda v: type(v) in types and v <= high
+    return lambda v: type(v) in types and low <= v <= high
+
+
+def _items(item: Check, typed: bool) -> Check:
     def check(value: Any) -> bool:
         if type(value) is not list:
-            return True  # the type keyword decides for non-lists
+            return not typed  # without ``type: array`` the type keyword decides for non-lists
         for x in value:
             if not item(x):
                 return False
@@ -199,8 +333,11 @@ def compile_def(name: str) -> Check:
 
 def layer_field_names() -> frozenset[str]:
     """The top-level fields of a layer (empty when the schema is unusable)."""
-    props = _compiler().defs.get("LayerSpec", {}).get("properties", {})
-    return frozenset(props) if isinstance(props, dict) else frozenset()
+    compiler = _compiler()
+    if compiler.layer_fields is None:  # asked once per layer file: built once
+        props = compiler.defs.get("LayerSpec", {}).get("properties", {})
+        compiler.layer_fields = frozenset(props) if isinstance(props, dict) else frozenset()
+    return compiler.layer_fields
 
 
 def layer_ok(data: Any) -> bool:

@@ -60,10 +60,14 @@ Built = Union[MapB, ListB, MapNode, SeqNode, ScalarNode]
 def freeze(value: Built) -> Node:
     """Turn builders into immutable nodes (source nodes are returned unchanged)."""
     kind = type(value)
+    # Most children are source nodes already: only builders are recursed into (a call per leaf
+    # was most of the cost).
     if kind is MapB:
-        return MapNode({k: freeze(v) for k, v in value.items.items()}, value.origin, {}, value.directive)  # type: ignore[union-attr]
+        return MapNode({k: freeze(v) if type(v) is MapB or type(v) is ListB else v
+                        for k, v in value.items.items()}, value.origin, {}, value.directive)  # type: ignore[union-attr]
     if kind is ListB:
-        return SeqNode([freeze(v) for v in value.items], value.origin, value.directive)  # type: ignore[union-attr]
+        return SeqNode([freeze(v) if type(v) is MapB or type(v) is ListB else v
+                        for v in value.items], value.origin, value.directive)  # type: ignore[union-attr]
     return value  # type: ignore[return-value]
 
 

@@ -69,6 +69,7 @@ class LayerCache:
         self.base_dir = base_dir or (project.root if project else Path.cwd())
         self._layers: dict[Path, LoadedLayer | None] = {}
         self._errors: dict[Path, list] = {}  # what loading a file reported, repeated on each use
+        self._real_dirs: dict[str, str] = {}  # folder -> its realpath, for this run
 
     def name_for(self, path: Path) -> str:
         return self.project.layer_name(path) if self.project is not None else self.relative(path)
@@ -87,6 +88,26 @@ class LayerCache:
         names them): the checker reads ``exceptions:`` from these instead of reading files again."""
         return {str(path): layer for path, layer in self._layers.items() if layer is not None}
 
+    def _realpath(self, path: Path) -> tuple[str, bool | None]:
+        """``os.path.realpath(path)``, resolving each folder once per run: realpath checks every
+        component of the path for a link, which for thousands of layer files in a few folders is
+        mostly the same work again. The file itself is checked every time; when it is not a link,
+        whether it is a folder comes along (its lstat is its stat), else None."""
+        import stat
+
+        folder, name = os.path.split(path)
+        if not folder or name in ("", ".", ".."):
+            return os.path.realpath(path), None
+        real_folder = self._real_dirs.get(folder)
+        if real_folder is None:
+            real_folder = self._real_dirs[folder] = os.path.realpath(folder)
+        joined = os.path.join(real_folder, name)
+        try:
+            mode = os.lstat(joined).st_mode
+        except (OSError, ValueError):  # missing: realpath keeps the name as it is
+            return joined, None
+        return (os.path.realpath(joined), None) if stat.S_ISLNK(mode) else (joined, stat.S_ISDIR(mode))
+
     def get(self, ref: LayerRef, diags: Diagnostics) -> LoadedLayer | None:
         path = ref.path
         if path not in self._layers:
@@ -101,9 +122,13 @@ class LayerCache:
 
         path = ref.path
         roots = getattr(self.project, "roots", None)
-        if roots is not None and not roots.admit(path, ref.pos, "layer file", ref.written, diags):
-            return None  # refused before reading: nothing of a foreign file reaches a message
-        if not path.exists() or path.is_dir():  # a FIFO or a device exists: the reader refuses it
+        is_dir = None
+        if roots is not None:
+            real, is_dir = self._realpath(path)
+            if not roots.admit(path, ref.pos, "layer file", ref.written, diags, real):
+                return None  # refused before reading: nothing of a foreign file reaches a message
+        # a FIFO or a device exists: the reader refuses it
+        if is_dir or (is_dir is None and not _exists_not_dir(path)):
             _missing_layer(ref, self.relative(path), self.name_for(path), diags)
             return None
         name = self.name_for(path)
@@ -160,6 +185,23 @@ class LayerCache:
                 seen.add(r.path)
                 out.append(layer)
         return out
+
+
+def _exists_not_dir(path: Path) -> bool:
+    """``path.exists() and not path.is_dir()`` with one stat instead of two (once per layer file)."""
+    import errno
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as e:
+        if e.errno in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP) \
+                or getattr(e, "winerror", None) in (21, 123, 1921):
+            return False  # what pathlib's exists() and is_dir() treat as "no such file"
+        raise
+    except ValueError:  # a NUL in the path
+        return False
+    return not stat.S_ISDIR(mode)
 
 
 def _foreign(node: MapNode) -> bool:

@@ -33,17 +33,19 @@ class Roots:
         return cls(((PROJECT_ROOT, os.path.realpath(root)),
                     *((name, os.path.realpath(path)) for name, path in named)))
 
-    def root_of(self, path: Path | str) -> str | None:
-        """The name of the root holding ``path`` (after symlinks), or None when it is outside all."""
-        real = os.path.realpath(path)
+    def root_of(self, path: Path | str, real: str | None = None) -> str | None:
+        """The name of the root holding ``path`` (after symlinks), or None when it is outside all.
+        ``real``: ``os.path.realpath(path)`` when the caller has it already."""
+        real = os.path.realpath(path) if real is None else real
         for name, folder in self.folders:
             if real == folder or real.startswith(folder.rstrip(os.sep) + os.sep):
                 return name
         return None
 
-    def admit(self, path: Path | str, pos: Pos, what: str, written: str | None, diags: Diagnostics) -> bool:
+    def admit(self, path: Path | str, pos: Pos, what: str, written: str | None, diags: Diagnostics,
+              real: str | None = None) -> bool:
         """True when ``path`` is inside a root; else a located ``project.outside-root`` error."""
-        if self.root_of(path) is not None:
+        if self.root_of(path, real) is not None:
             return True
         named = [name for name, _ in self.folders[1:]]
         shown = written or str(path)

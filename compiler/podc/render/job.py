@@ -279,9 +279,11 @@ class _Renderer:
                 keys = _ORDER_CACHE[order_key] = _ordered(items, _PREFERRED[ctx], _LAST.get(ctx))
             # where map keys are written matters for label/annotation key errors only
             keyed = key in _KEYS_LOCATED
+            nodes = self.nodes
             for k in keys:
                 child_node = items[k]
-                if isinstance(child_node, SeqNode) and not child_node.items:
+                kind = type(child_node)
+                if kind is SeqNode and not child_node.items:  # type: ignore[union-attr]
                     continue  # an empty list means the same as none in a Job; keep the output lean
                 token = _TOKENS.get(k)
                 if token is None:
@@ -291,7 +293,11 @@ class _Renderer:
                     kp = node.key_pos.get(k)
                     if kp is not None:
                         self.key_pos[child] = kp
-                out[k] = self.node(child_node, child, _child_ctx(ctx, k), k)
+                if kind is ScalarNode:  # most values: what node() does for a scalar, without the call
+                    nodes[child] = child_node
+                    out[k] = child_node.value  # type: ignore[union-attr]
+                else:
+                    out[k] = self.node(child_node, child, _child_ctx(ctx, k), k)
             return out
         item_ctx = _item_ctx(key)
         return [self.node(v, f"{pointer}/{i}", item_ctx if isinstance(v, MapNode) else "map", key)

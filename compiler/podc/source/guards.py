@@ -99,12 +99,11 @@ def read_text(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS, *, pipes
             raise PodcError.single("input.too-large", f"file is {size} bytes; podc reads at most {limits.max_bytes}",
                                    Pos(name), hint="split the file, or check you named the right one")
         # O_NONBLOCK: if the path was swapped for a FIFO since the stat, open() still returns.
-        with open(name, "rb", opener=_nonblocking) as f:
+        with open(name, "rb", buffering=0, opener=_nonblocking) as f:
             if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
                 raise PodcError.single("input.not-a-file", "expected a regular file", Pos(name),
                                        hint="name a YAML file; podc does not read pipes or devices")
-            # Bounded even when the size lied: a device or a pipe (/dev/zero, /dev/stdin) reports 0.
-            raw = f.read(limits.max_bytes + 1)
+            raw = _read_bounded(f, size, limits.max_bytes + 1)
         if len(raw) > limits.max_bytes:
             raise PodcError.single("input.too-large", f"file is more than {limits.max_bytes} bytes; podc reads at "
                                    f"most {limits.max_bytes}", Pos(name),
@@ -121,6 +120,23 @@ def read_text(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS, *, pipes
     from podc._pipes import decode_text
 
     return decode_text(raw, name)
+
+
+def _read_bounded(f, size: int, limit: int) -> bytes:
+    """At most ``limit`` bytes of ``f``. The first read asks for the size the stat reported (plus
+    one byte, to see the end): asking for ``limit`` at once would allocate the whole limit (32 MB)
+    for every small file. Bounded even when the size lied (a file growing while it is read)."""
+    parts: list[bytes] = []
+    total = 0
+    want = min(size + 1, limit)
+    while total < limit:
+        chunk = f.read(min(want, limit - total))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+        want = max(want, 1 << 16)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _nonblocking(path: str, flags: int) -> int:

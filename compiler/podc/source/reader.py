@@ -79,19 +79,14 @@ def _pure_yaml():
     return _pure_instance
 
 
-@contextmanager
-def _forgetting_loads() -> Iterator[None]:
+def _forget_loads() -> None:
     """The shared ruamel instance remembers every load (a DocInfo per document, each constructed
-    scalar keyed by its node): a long-running process compiling again and again would grow
-    without end. Forget it after each read."""
-    try:
-        yield
-    finally:
-        if _yaml_instance is not None:
-            del _yaml_instance.doc_infos[:]
-            constructor = _yaml_instance.constructor
-            constructor.constructed_objects.clear()
-            getattr(constructor, "recursive_objects", {}).clear()
+    scalar keyed by its node): a long-running process would grow without end. Forget it after each read."""
+    if _yaml_instance is not None:
+        del _yaml_instance.doc_infos[:]
+        constructor = _yaml_instance.constructor
+        constructor.constructed_objects.clear()
+        getattr(constructor, "recursive_objects", {}).clear()
 
 
 def load_file(path: str | os.PathLike, layer: str | None = None, limits: Limits = DEFAULT_LIMITS) -> list[Node]:
@@ -119,25 +114,32 @@ def load_text(text: str, filename: str = "<string>", layer: str | None = None,
     layer = layer or filename
     with gc_paused():
         return [doc if isinstance(doc, (MapNode, SeqNode, ScalarNode)) else _fast_nodes(doc, filename, layer)
-                for doc in _read(text, filename, layer, limits)]
+                for doc in _read_paused(text, filename, layer, limits)]
 
 
 def _read(text: str, filename: str, layer: str, limits: Limits) -> list:
     """Every document: (plain data, positions) when the fast reader could read it, else a Node
     from the full loader (which reports every problem). Raises PodcError for bad input."""
+    with gc_paused():
+        return _read_paused(text, filename, layer, limits)
+
+
+def _read_paused(text: str, filename: str, layer: str, limits: Limits) -> list:
+    """:func:`_read`, the collector already paused by the caller (once per file, not twice)."""
     if len(text) > limits.max_bytes:
         raise PodcError.single("input.too-large", f"input is {len(text)} characters; podc reads at most {limits.max_bytes}",
                                Pos(filename))
     import podc.source.fastyaml as _fastyaml
 
-    with gc_paused(), _forgetting_loads():
+    try:
         split = _fastyaml.split_documents(text)
-        builder = _Builder(filename, layer, limits)
         if split is None:
+            builder = _Builder(filename, layer, limits)
             docs: list = _load_slow(text, filename, builder)
             builder.diags.raise_if_errors()
             return docs
         resolve = _fastyaml.Resolver()
+        slow: _Builder | None = None  # made for the first document the fast reader leaves
         docs = []
         nodes = 0
         for doc in split.docs:
@@ -151,31 +153,43 @@ def _read(text: str, filename: str, layer: str, limits: Limits) -> list:
             except _fastyaml.NotFast:
                 pass
             first, end = doc[0], doc[1]
+            if slow is None:
+                slow = _Builder(filename, layer, limits)
             # "\n" * first keeps line numbers exact for the full loader.
             try:
                 tail = "\n" if end < len(split.lines) else ""  # the file's last line may have no newline
-                docs.extend(_load_slow("\n" * first + "\n".join(split.lines[first:end]) + tail, filename, builder))
+                docs.extend(_load_slow("\n" * first + "\n".join(split.lines[first:end]) + tail, filename, slow))
             except PodcError as e:
-                builder.diags.extend(e.diagnostics)
-        builder.diags.raise_if_errors()
+                slow.diags.extend(e.diagnostics)
+        if slow is not None:
+            slow.diags.raise_if_errors()
         return docs
+    finally:
+        _forget_loads()
 
 
 def _fast_nodes(doc: tuple, filename: str, layer: str) -> Node:
     """Positioned nodes from the fast reader's (data, positions)."""
     data, positions = doc
-    it = iter(positions)
+    nxt = iter(positions).__next__
 
     def build(value: Any) -> Node:
-        origin = Origin(layer, Pos(filename, *next(it)))
-        if isinstance(value, dict):
+        line, col = nxt()
+        origin = Origin(layer, Pos(filename, line, col))
+        kind = type(value)  # the fast reader makes plain dicts, lists and scalars only
+        if kind is dict:
             items: dict[str, Node] = {}
             key_pos: dict[str, Pos] = {}
             for k, v in value.items():
-                key_pos[k] = Pos(filename, *next(it))
-                items[k] = build(v)
+                line, col = nxt()
+                key_pos[k] = Pos(filename, line, col)
+                if type(v) is dict or type(v) is list:
+                    items[k] = build(v)
+                else:  # a scalar value, the common case: built here, without a call
+                    line, col = nxt()
+                    items[k] = ScalarNode(v, Origin(layer, Pos(filename, line, col)))
             return MapNode(items, origin, key_pos)
-        if isinstance(value, list):
+        if kind is list:
             return SeqNode([build(v) for v in value], origin)
         return ScalarNode(value, origin)
 
