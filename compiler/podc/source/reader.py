@@ -24,8 +24,7 @@ before parsing (devices, FIFOs, too-deep nesting) is in :mod:`podc.source.guards
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from podc._gcpause import gc_paused
 from podc.errors import Diagnostics, PodcError, Pos
