@@ -1,5 +1,5 @@
 """``podc compile [PROJECT] [FILES…] [--profile P] [--target T…] [--out DIR | --stdout]
-[--format yaml|json] [--check] [--no-policy] [--set FIELD=VALUE…] [--image NAME=REF…]``
+[--format yaml|json] [--check] [--no-policy] [--jobs N] [--set FIELD=VALUE…] [--image NAME=REF…]``
 
 Writes ``<out>/<target>.yaml`` (or ``.json``) per target. ``--check`` writes nothing and exits 1
 when an output is missing or out of date; with FILES (what pre-commit passes) only the targets
@@ -12,7 +12,8 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
+
 from podc.cli.console import HelpFormatter
 
 __all__ = ["main", "compile_command", "build_parser"]
@@ -42,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", "-f", choices=("yaml", "json"), default="yaml")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if outputs are missing or out of date")
     p.add_argument("--no-policy", action="store_true", help="skip the policy packs (Pod Security, best practices, custom); the schema and API-server rules always run")
+    p.add_argument("--jobs", "-j", type=_positive, metavar="N",
+                   help="processes to compile with (default: one per CPU for large projects, Linux only)")
     add_override_options(p)
     return p
 
@@ -61,7 +64,17 @@ def main(argv: Sequence[str]) -> int:
     with gc_paused():  # a short-lived process building large acyclic trees: see gc_paused
         return compile_command(project=project, files=files, profile=args.profile, targets=args.targets,
                                out=args.out, stdout=args.stdout, fmt=args.format, check=args.check,
-                               policy=not args.no_policy, sets=args.sets, images=args.images)
+                               policy=not args.no_policy, sets=args.sets, images=args.images, jobs=args.jobs)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of processes (1 or more), got {text!r}")
+    return value
 
 
 def _split_paths(paths: list[str]) -> tuple[str, list[str]]:
@@ -88,12 +101,12 @@ def _reject_files(files: Sequence[str]) -> None:
 def compile_command(*, project: str = ".", files: Sequence[str] = (), profile: str | None = None,
                     targets: Sequence[str] | None = None, out: str | None = None, stdout: bool = False,
                     fmt: str = "yaml", check: bool = False, policy: bool = True, sets: Sequence[str] = (),
-                    images: Sequence[str] = ()) -> int:
+                    images: Sequence[str] = (), jobs: int | None = None) -> int:
     from podc.cli import console
     from podc.emit import apply_plan, plan_outputs
 
     built = build_outputs(project=project, files=files, profile=profile, targets=targets, out=out, fmt=fmt,
-                          check=check, policy=policy, sets=sets, images=images)
+                          check=check, policy=policy, sets=sets, images=images, jobs=1 if stdout else jobs)
     if built is None:  # --check with changed files that no target uses
         return 0
     if built.failed:
@@ -142,9 +155,11 @@ class Built:
 def build_outputs(*, project: str = ".", files: Sequence[str] = (), profile: str | None = None,
                   targets: Sequence[str] | None = None, out: str | None = None, fmt: str = "yaml",
                   check: bool = False, policy: bool = True, sets: Sequence[str] = (),
-                  images: Sequence[str] = ()) -> Built | None:
+                  images: Sequence[str] = (), jobs: int | None = 1) -> Built | None:
     """Compile (and check) the project and render every output file; print the compile's
-    diagnostics. None when ``check`` with ``files`` affects no target."""
+    diagnostics. None when ``check`` with ``files`` affects no target. ``jobs``: processes to
+    use (None: automatic, see :mod:`podc.cli.workers`); with more than one, ``Built.result`` is
+    None (the Jobs stay in the workers), the files and diagnostics are the serial run's."""
     from podc._version import __version__
     from podc.cli.overrides import apply_images, set_layers
     from podc.emit import marker_line, render_document
@@ -162,17 +177,62 @@ def build_outputs(*, project: str = ".", files: Sequence[str] = (), profile: str
         selected = _affected_targets(proj, profile, files, out_dir, ext, cache)
         if not selected:
             return None
-    result = pipeline.compile_loaded(proj, profile, selected, extra, cache=cache)
     from podc.check.projects import check_compiled
 
-    # The schema and API-server rules always run (the API server would reject what they reject);
-    # --no-policy skips the policy packs only.
-    findings = check_compiled(result.jobs, proj, result.layers, policies=policy, profile=result.profile)
-    suppressed = sum(d.code == "check.suppressed" for d in findings)  # one info diagnostic each
-    failed = report_compile_diagnostics(result.diagnostics, findings, suppressed)
     marker = marker_line(__version__, Path(os.path.relpath(proj.path, out_dir)).as_posix())
-    contents = {f"{job.target}{ext}": render_document(job.manifest, fmt, marker) for job in result.jobs}
-    return Built(proj, result, out_dir, contents, selected, failed)
+
+    def share(names: list[str] | None) -> tuple:
+        result = pipeline.compile_loaded(proj, profile, names, extra, cache=cache)
+        # The schema and API-server rules always run (the API server would reject what they
+        # reject); --no-policy skips the policy packs only.
+        findings = check_compiled(result.jobs, proj, result.layers, policies=policy, profile=result.profile)
+        contents = {f"{job.target}{ext}": render_document(job.manifest, fmt, marker) for job in result.jobs}
+        return result.diagnostics, findings, contents, result
+
+    parts = _in_workers(proj, selected, jobs, share) if jobs != 1 else None
+    if parts is None:
+        parts = [share(selected)]
+    own, findings, contents = _merge(parts)
+    suppressed = sum(d.code == "check.suppressed" for d in findings)  # one info diagnostic each
+    failed = report_compile_diagnostics(own, findings, suppressed)
+    return Built(proj, parts[0][3] if len(parts) == 1 else None, out_dir, contents, selected, failed)
+
+
+def _in_workers(proj: Any, selected: list[str] | None, jobs: int | None, share: Any) -> list[tuple] | None:
+    """``share`` run over worker processes (:mod:`podc.cli.workers`), or None: one process suffices
+    or may be used, a name is not a target (the serial run reports it), or a share failed."""
+    from podc.cli.workers import run_shares, worker_count
+
+    names = list(dict.fromkeys(selected)) if selected is not None else list(proj.targets)
+    if any(name not in proj.targets for name in names):
+        return None
+    workers = worker_count(jobs, len(names))
+    if workers < 2:
+        return None
+    return run_shares(names, workers, share, lambda part: (*part[:3], None))
+
+
+def _merge(parts: list[tuple]) -> tuple[list, list, dict[str, str]]:
+    """One run's compile diagnostics, check findings and output texts from its shares (in target
+    order). Notices about the run (an expired exception…) come from every share: kept once; the
+    ``failOn`` error is decided again over all the findings, as a single check would."""
+    own = [d for part in parts for d in part[0]]
+    findings: list = []
+    seen: set = set()
+    fail_on = None
+    for part in parts:
+        for d in part[1]:
+            if d.code == "check.failed":
+                fail_on = d
+            elif d not in seen:
+                seen.add(d)
+                findings.append(d)
+    if fail_on is not None and not any(d.severity == "error" for d in findings):
+        findings.append(fail_on)
+    contents: dict[str, str] = {}
+    for part in parts:
+        contents.update(part[2])
+    return own, findings, contents
 
 
 def report_compile_diagnostics(own: list, findings: list, suppressed: int) -> bool:
