@@ -3,8 +3,9 @@
 1. Layers: one target stacking L named layers (each adds an env var, a toleration and a volume
    with its mount, so keyed lists grow with L). Prints the compile time per layer.
 2. Targets: T targets (base + team + env + job file each, as in ``bench_compile.py``), through
-   ``podc compile --no-policy``, ``podc compile`` (policies on) and ``podc check``. Prints time and
-   peak RSS per target.
+   ``podc compile --no-policy``, ``podc compile`` (policies on) -- both in one process (``-j 1``) --,
+   ``podc compile`` with its default worker processes, and ``podc check``. Prints time and peak RSS
+   per target (peak RSS of the largest process: with workers, of one of them).
 
 Every measurement is a fresh process (``podc`` imported, bytecode cached); the median of
 ``--repeat`` runs is shown, with CPU time (user+sys of the child), which is steadier than wall
@@ -113,9 +114,13 @@ def main() -> int:
             for n in [int(s) for s in args.targets.split(",")]:
                 proj = write_podc(Path(tmp) / f"targets{n}", n)
                 out = Path(tmp) / f"out{n}"
+                # -j 1: CPU and RSS per target of one process (workers would split the RSS);
+                # the default (workers on a multi-CPU Linux machine) is shown for its wall time.
                 commands = {
-                    "compile --no-policy": [py, "-m", "podc", "compile", str(proj), "--no-policy", "--out", str(out)],
-                    "compile (policies)": [py, "-m", "podc", "compile", str(proj), "--out", str(out)],
+                    "compile --no-policy": [py, "-m", "podc", "compile", str(proj), "--no-policy", "--out", str(out),
+                                            "-j", "1"],
+                    "compile (policies)": [py, "-m", "podc", "compile", str(proj), "--out", str(out), "-j", "1"],
+                    "compile, workers": [py, "-m", "podc", "compile", str(proj), "--out", str(out)],
                     "check": [py, "-m", "podc", "check", str(proj)],
                 }
                 for label, cmd in commands.items():
