@@ -7,9 +7,12 @@ commit) and defining its ~40 record classes with ``dataclasses`` took ~28 ms of 
 text per class, compiled once, and imports nothing.
 
 Supported: ``frozen``, ``slots``, ``order``, ``eq``; ``field(default=, default_factory=,
-repr=, compare=, hash=)``; fields inherited from record base classes; :func:`replace`;
+init=, repr=, compare=, hash=)``; fields inherited from record base classes; :func:`replace`;
 pickling and copying (also of frozen, slotted records). Methods the class defines itself are
-kept, as with ``dataclasses``. Type checkers read ``record`` as a dataclass (PEP 681).
+kept, as with ``dataclasses``. Type checkers read ``record`` as a dataclass (PEP 681), and so
+do the functions of :mod:`dataclasses` (``is_dataclass``, ``fields``, ``asdict``, ``replace``):
+a record's ``__dataclass_fields__`` is made on first use, so only code that asks for it pays
+for importing :mod:`dataclasses`.
 """
 
 from __future__ import annotations
@@ -183,6 +186,7 @@ def _process(cls: Any, frozen: bool, slots: bool, order: bool, eq: bool) -> Any:
     if eq and not frozen and not explicit_hash:
         cls.__hash__ = None  # mutable and compared by value: unhashable, as with dataclasses
     cls.__record_fields__ = all_fields
+    cls.__dataclass_fields__ = _DataclassFields()
     cls.__match_args__ = tuple(f.name for f in all_fields if f.init)
     return cls
 
@@ -238,6 +242,32 @@ def _frozen(cls: Any, field_names: frozenset[str]) -> tuple[Callable[..., None],
         super(cls, self).__delattr__(name)
 
     return __setattr__, __delattr__
+
+
+class _DataclassFields:
+    """A record's ``__dataclass_fields__``, built from its fields the first time it is read (by
+    :func:`dataclasses.is_dataclass`, ``fields``, ``asdict``, ``replace``…) and then stored on
+    the class. The Field objects come from :func:`dataclasses.make_dataclass` (no private API)."""
+
+    def __get__(self, instance: Any, owner: Any) -> dict[str, Any]:
+        import dataclasses
+
+        annotations: dict[str, Any] = {}
+        for klass in reversed(owner.__mro__):
+            annotations.update(klass.__dict__.get("__annotations__", {}))
+        specs = []
+        for f in owner.__record_fields__:
+            options: dict[str, Any] = {"init": f.init, "repr": f.repr, "compare": f.compare, "hash": f.hash}
+            if f.default is not MISSING:
+                options["default"] = f.default
+            elif f.default_factory is not MISSING:
+                options["default_factory"] = f.default_factory
+            specs.append((f.name, annotations.get(f.name, Any), dataclasses.field(**options)))
+        # no methods: only the Field objects are wanted (and no default-ordering rule applies)
+        shadow = dataclasses.make_dataclass(owner.__name__, specs, init=False, repr=False, eq=False)
+        found = dict(shadow.__dataclass_fields__)
+        type.__setattr__(owner, "__dataclass_fields__", found)
+        return found
 
 
 def _inherited_slots(cls: Any) -> set[str]:

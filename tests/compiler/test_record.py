@@ -6,11 +6,14 @@ from __future__ import annotations
 import copy
 import dataclasses
 import pickle
+from pathlib import Path
 
 import pytest
 
 from podc import _record
 from podc._record import FrozenInstanceError, field, record, replace
+
+ROOT = Path(__file__).resolve().parents[2]
 
 OPTIONS = [dict(), dict(frozen=True), dict(frozen=True, slots=True), dict(slots=True),
            dict(frozen=True, slots=True, order=True), dict(order=True), dict(eq=False)]
@@ -119,3 +122,30 @@ def test_own_methods_win_and_fields_are_inherited():
 
     assert repr(Base(1)) == "mine" and Child(1) == Child(1, 2) and Child(1).b == 2
     assert Child.__match_args__ == ("a", "b")
+
+
+def test_the_dataclasses_functions_work_on_records_and_on_podc_types():
+    import podc
+    from podc.errors import Diagnostic
+
+    std, rec = _both(dict(frozen=True, slots=True))
+    obj = rec(1, 2, ["t"], "n")
+    assert dataclasses.is_dataclass(rec) and dataclasses.is_dataclass(obj)
+    assert [f.name for f in dataclasses.fields(obj)] == [f.name for f in dataclasses.fields(std)]
+    assert dataclasses.asdict(obj) == dataclasses.asdict(std(1, 2, ["t"], "n"))
+    assert dataclasses.replace(obj, y=5) == rec(1, 5, ["t"], "n")
+    pos = podc.Pos("a.yaml", 3, 4)
+    assert dataclasses.replace(pos, line=9) == podc.Pos("a.yaml", 9, 4)
+    d = Diagnostic("x.y", "message", pos)
+    assert dataclasses.asdict(d)["pos"] == {"file": "a.yaml", "line": 3, "col": 4}
+
+
+def test_compiling_does_not_import_dataclasses(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom podc.cli.main import main\n"
+            f"rc = main(['compile', {str(ROOT / 'examples' / 'platform')!r}, '--out', {str(tmp_path / 'o')!r}, '-q'])\n"
+            "print(rc, 'dataclasses' in sys.modules, 'inspect' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["0", "False", "False"]
