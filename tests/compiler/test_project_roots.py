@@ -98,3 +98,18 @@ def test_a_layer_with_typos_still_gets_did_you_mean(tmp_path):
     root = _project(tmp_path / "proj", "  etl: {file: a.yaml}\n")
     (root / "a.yaml").write_text("imagee: x\n")
     assert [c for c, _ in _codes(root)] == ["layer.unknown-field"]
+
+
+def test_a_declared_layer_outside_the_project_is_refused_even_unused(tmp_path):
+    """A `layers:` entry is checked where it is written, whether or not a target uses it (it
+    was only checked when a target read it)."""
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "base.yaml").write_text(LAYER)
+    root = _project(tmp_path / "proj", "  etl: {file: job.yaml}\n", "layers:\n  shared: ../shared/base.yaml\n")
+    (root / "job.yaml").write_text(LAYER)
+    with pytest.raises(PodcError) as info:
+        podc.compile_project(root)
+    (d,) = info.value.diagnostics
+    assert d.code == "project.outside-root" and (d.pos.line, d.pos.col) == (4, 11)
+    (root / "podc.yaml").write_text((root / "podc.yaml").read_text() + "allowedRoots: {shared: ../shared}\n")
+    assert podc.compile_project(root).jobs[0].target == "etl"

@@ -159,6 +159,8 @@ class _ProjectReader:
         output = self._str(n.get("output"), "output") or "build"
         policies = n.get("policies")
         roots = Roots.of(self.root, self._allowed_roots(n.get("allowedRoots")))
+        for ref in layers.values():  # declared paths are checked even when no target uses them
+            roots.admit(ref.path, ref.pos, "layer file", ref.written, self.diags)
         return Project(
             path=self.file, root=self.root, node=n,
             kubernetes_version=_text(n.get("kubernetesVersion")),
