@@ -114,35 +114,36 @@ def _process(cls: Any, frozen: bool, slots: bool, order: bool, eq: bool) -> Any:
     names = tuple(f.name for f in all_fields)
     own = cls.__dict__
 
-    env: dict[str, Any] = {"MISSING": MISSING, "object_setattr": object.__setattr__}
+    # the generated __init__'s globals: names no field can take (a field called MISSING…)
+    env: dict[str, Any] = {"__record_missing__": MISSING, "__record_set__": object.__setattr__}
     params, body = [], []
     seen_default = False
     for f in all_fields:
         if not f.init:
             if f.default is not MISSING:
-                env[f"d_{f.name}"] = f.default
-                value = f"d_{f.name}"
+                env[f"__record_d_{f.name}__"] = f.default
+                value = f"__record_d_{f.name}__"
             elif f.default_factory is not MISSING:
-                env[f"f_{f.name}"] = f.default_factory
-                value = f"f_{f.name}()"
+                env[f"__record_f_{f.name}__"] = f.default_factory
+                value = f"__record_f_{f.name}__()"
             else:
                 continue  # no value until the class sets one
         elif f.default is not MISSING:
-            env[f"d_{f.name}"] = f.default
-            params.append(f"{f.name}=d_{f.name}")
+            env[f"__record_d_{f.name}__"] = f.default
+            params.append(f"{f.name}=__record_d_{f.name}__")
             value = f.name
             seen_default = True
         elif f.default_factory is not MISSING:
-            env[f"f_{f.name}"] = f.default_factory
-            params.append(f"{f.name}=MISSING")
-            value = f"f_{f.name}() if {f.name} is MISSING else {f.name}"
+            env[f"__record_f_{f.name}__"] = f.default_factory
+            params.append(f"{f.name}=__record_missing__")
+            value = f"__record_f_{f.name}__() if {f.name} is __record_missing__ else {f.name}"
             seen_default = True
         else:
             if seen_default:
                 raise TypeError(f"non-default argument {f.name!r} follows default argument in {cls.__name__}")
             params.append(f.name)
             value = f.name
-        body.append(f"    object_setattr(self, {f.name!r}, {value})" if frozen else f"    self.{f.name} = {value}")
+        body.append(f"    __record_set__(self, {f.name!r}, {value})" if frozen else f"    self.{f.name} = {value}")
     src = [f"def __init__(self, {', '.join(params)}):", *(body or ["    pass"])]
 
     exec(compile("\n".join(src), f"<record {cls.__qualname__}>", "exec"), env)  # noqa: S102

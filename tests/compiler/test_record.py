@@ -149,3 +149,15 @@ def test_compiling_does_not_import_dataclasses(tmp_path):
             "print(rc, 'dataclasses' in sys.modules, 'inspect' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["0", "False", "False"]
+
+
+def test_field_names_cannot_clash_with_the_generated_code():
+    @record(frozen=True)
+    class Odd:
+        MISSING: int = 1
+        object_setattr: list = field(default_factory=list)
+        self_: int = 0
+
+    o = Odd()
+    assert (o.MISSING, o.object_setattr, o.self_) == (1, [], 0)
+    assert Odd(MISSING=2, object_setattr=[1]).object_setattr == [1]
