@@ -54,7 +54,8 @@ def run_shares(names: Sequence[str], workers: int, work: Callable[[list[str]], A
     """``work(share)`` for ``workers`` contiguous shares of ``names``, in order: the first share in
     this process, each other in a forked child that sends ``portable(work(share))`` back.
 
-    None when any share raised or a child failed: the caller then compiles serially."""
+    None when a share met bad input (``PodcError``) or a child failed in any way: the caller then
+    compiles serially. Any other error of this process's own share propagates, as it would."""
     from podc.errors import PodcError
 
     shares = _split(list(names), workers)
