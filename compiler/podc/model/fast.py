@@ -196,25 +196,11 @@ class _Compiler:
                     return False
                 if names is not None and not names(key):
                     return False
-                fn = props_get(key) or prop(key)
+                fn = (props_get(key) or prop(key)) if schemas else extra  # env, labels: no named fields
                 if fn is None or not fn(item):
                     return False
             return not required or required <= value.keys()
 
-        def check_map(value: Any) -> bool:  # no named properties: every value is checked by `extra`
-            if type(value) is not dict:
-                return not typed
-            for key, item in value.items():
-                if type(key) is not str:
-                    return False
-                if names is not None and not names(key):
-                    return False
-                if extra is None or not extra(item):
-                    return False
-            return not required or required <= value.keys()
-
-        if not schemas:
-            return check_map
         return check
 
 
@@ -227,9 +213,10 @@ _PY_TYPES: dict[str, frozenset] = {
 _KNOWN_TYPES = frozenset().union(*_PY_TYPES.values())
 
 
-def _candidates(branches: list[Check], shapes: list[tuple[frozenset | None, str | None]]):
-    """Branches per Python type of the value (only those that may accept it), and for mappings the
-    branches that need a given key, by key. Types not listed fall back to every branch."""
+def _candidates(branches: list[Check], shapes: list[tuple[frozenset | None, str | None]]
+                ) -> Callable[[Any], tuple[Check, ...]]:
+    """The branches that may accept a value: those its Python type allows and, for a mapping, those
+    needing a key it holds. Types not listed fall back to every branch."""
     by_type: dict[type, tuple[Check, ...]] = {}
     for t in _KNOWN_TYPES:
         by_type[t] = tuple(b for b, (types, key) in zip(branches, shapes)
@@ -238,7 +225,18 @@ def _candidates(branches: list[Check], shapes: list[tuple[frozenset | None, str 
     for b, (types, key) in zip(branches, shapes):
         if key is not None:
             keyed[key] = keyed.get(key, ()) + (b,)
-    return by_type, keyed, tuple(branches)
+    every = tuple(branches)
+
+    def tried(value: Any) -> tuple[Check, ...]:
+        t = type(value)
+        base = by_type.get(t, every)
+        if t is dict and keyed:
+            needing = [b for key in value for b in keyed.get(key, ())]
+            if needing:
+                return (*base, *needing)
+        return base
+
+    return tried
 
 
 def _any_of(branches: list[Check], shapes: list, nullable: bool) -> Check:
@@ -246,20 +244,14 @@ def _any_of(branches: list[Check], shapes: list, nullable: bool) -> Check:
     if len(branches) == 1:
         only = branches[0]
         return (lambda v: v is None or only(v)) if nullable else only
-    by_type, keyed, every = _candidates(branches, shapes)
+    tried = _candidates(branches, shapes)
 
     def check(value: Any) -> bool:
         if value is None and nullable:
             return True
-        t = type(value)
-        for b in by_type.get(t, every):
+        for b in tried(value):
             if b(value):
                 return True
-        if t is dict and keyed:
-            for key in value:
-                for b in keyed.get(key, ()):
-                    if b(value):
-                        return True
         return False
 
     return check
@@ -275,19 +267,13 @@ def _simple_type(schema: Any) -> str | None:
 
 def _one_of(branches: list[Check], shapes: list) -> Check:
     """``oneOf``: exactly one branch accepts; only the branches the value's shape allows are run."""
-    by_type, keyed, every = _candidates(branches, shapes)
+    tried = _candidates(branches, shapes)
 
     def check(value: Any) -> bool:
-        t = type(value)
         passed = 0
-        for b in by_type.get(t, every):
+        for b in tried(value):
             if b(value):
                 passed += 1
-        if t is dict and keyed:
-            for key in value:
-                for b in keyed.get(key, ()):
-                    if b(value):
-                        passed += 1
         return passed == 1
 
     return check
