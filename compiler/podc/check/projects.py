@@ -33,7 +33,7 @@ from podc.errors import Diagnostic, Diagnostics, Pos, did_you_mean
 from podc.render.compiled import DEFAULTS_LAYER
 from podc.tree import MapNode, Node, SeqNode, to_plain
 
-__all__ = ["CliOverrides", "project_options", "documents_from_jobs", "check_jobs", "check_compiled"]
+__all__ = ["CliOverrides", "project_options", "documents_from_jobs", "check_jobs", "check_compiled", "settle_fail_on"]
 
 _POLICY_KEYS = ("pss", "bestPractices", "custom", "admission", "exceptions", "exceptionFiles", "layerExceptions",
                 "exceptionExpiry", "failOn")
@@ -234,9 +234,19 @@ def check_compiled(jobs: list, project: Any, layers: Mapping[str, Any] | None = 
             subject = f"target {doc.target}" if doc.target is not None else f"{doc.kind}/{doc.name}"
             out.append(Diagnostic(f"check.{v.policy}.{v.rule}", f"{v.message} ({subject})", v.pos, v.hint,
                                   v.path or "/", v.related, v.severity))
-    if result.failed and result.fail_on != "error" and not any(d.severity == "error" for d in out):
+    if result.failed and result.fail_on != "error":
         out.append(Diagnostic("check.failed", f"policy findings at or above failOn={result.fail_on}",
                               _fail_on_pos(project), "fix them, add an exception, or raise policies.failOn"))
+    return settle_fail_on(out)
+
+
+def settle_fail_on(findings: list[Diagnostic]) -> list[Diagnostic]:
+    """The ``failOn`` error (``check.failed``) kept once, and only when no other error already fails
+    the run. ``podc compile`` also applies it to the findings its worker processes return."""
+    marks = [d for d in findings if d.code == "check.failed"]
+    out = [d for d in findings if d.code != "check.failed"]
+    if marks and not any(d.severity == "error" for d in out):
+        out.append(marks[0])
     return out
 
 

@@ -215,24 +215,15 @@ def _in_workers(proj: Any, selected: list[str] | None, jobs: int | None, share: 
 def _merge(parts: list[tuple]) -> tuple[list, list, dict[str, str]]:
     """One run's compile diagnostics, check findings and output texts from its shares (in target
     order). Notices about the run (an expired exception…) come from every share: kept once; the
-    ``failOn`` error is decided again over all the findings, as a single check would."""
+    ``failOn`` error is settled over all the findings, as a single check would."""
+    from podc.check.projects import settle_fail_on
+
     own = [d for part in parts for d in part[0]]
-    findings: list = []
-    seen: set = set()
-    fail_on = None
-    for part in parts:
-        for d in part[1]:
-            if d.code == "check.failed":
-                fail_on = d
-            elif d not in seen:
-                seen.add(d)
-                findings.append(d)
-    if fail_on is not None and not any(d.severity == "error" for d in findings):
-        findings.append(fail_on)
+    findings = list(dict.fromkeys(d for part in parts for d in part[1]))
     contents: dict[str, str] = {}
     for part in parts:
         contents.update(part[2])
-    return own, findings, contents
+    return own, settle_fail_on(findings), contents
 
 
 def report_compile_diagnostics(own: list, findings: list, suppressed: int) -> bool:
